@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layering: KioskApp (composition root) → adapters (Inference, Camera, …) → KioskCore (domain).
+// Adapters never import each other; C libraries are reached only through one C… target each.
+let package = Package(
+    name: "WasteKiosk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kiosk", targets: ["KioskApp"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, one target each.
+        .systemLibrary(name: "CXNNPack", providers: [.apt(["libxnnpack-dev", "libpthreadpool-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // The domain: categories, catalogue, classification results, protocols.
+        .target(
+            name: "KioskCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        // Image decoding (JPEG, PNG) and resampling, shared by the camera and the engine.
+        .target(
+            name: "Imaging",
+            dependencies: ["KioskCore", "CTurboJPEG", "CPNG"]
+        ),
+        // The int8 ResNet engine: ONNX import, quantization, model file, XNNPACK and OpenBLAS backends.
+        .target(
+            name: "Inference",
+            dependencies: [
+                "KioskCore", "Imaging", "CXNNPack", "COpenBLAS",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["ONNX/onnx.proto"]
+        ),
+        .executableTarget(
+            name: "KioskApp",
+            dependencies: [
+                "KioskCore", "Imaging", "Inference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
+        .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

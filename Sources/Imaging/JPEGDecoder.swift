@@ -1,0 +1,72 @@
+internal import CTurboJPEG
+import KioskCore
+
+/// A libjpeg-turbo decompressor; owns its `tjhandle`.
+public final class JPEGDecoder {
+    private let handle: tjhandle
+
+    public init() {
+        // tjInitDecompress fails only when out of memory.
+        guard let handle = tjInitDecompress() else { fatalError("tjInitDecompress failed: out of memory") }
+        self.handle = handle
+    }
+
+    deinit { tjDestroy(handle) }
+
+    /// Decodes a JPEG (also an MJPEG frame) into RGB.
+    ///
+    /// - Parameter minimumShorterSide: decode at the smallest libjpeg-turbo scale whose shorter side is at least
+    ///   this; nil decodes at full size.
+    /// - Throws: `ImageError.corrupt`, `.tooSmall`, `.tooLarge`.
+    public func decode(_ bytes: [UInt8], source: String, minimumShorterSide: Int? = nil) throws(ImageError)
+        -> RGBImage
+    {
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var subsampling: Int32 = 0
+        var colorspace: Int32 = 0
+        let header = bytes.withUnsafeBufferPointer {
+            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        }
+        if header != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
+        try ImageLimits.check(width: Int(width), height: Int(height), source: source)
+
+        let (outWidth, outHeight) = Self.scaledSize(
+            width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
+        var pixels = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+        let status = bytes.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                tjDecompress2(
+                    handle, src.baseAddress, UInt(bytes.count), dst.baseAddress, Int32(outWidth), 0,
+                    Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
+            }
+        }
+        if status != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
+        return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
+    }
+
+    /// The smallest libjpeg-turbo scaled size whose shorter side is still at least `minimumShorterSide`.
+    static func scaledSize(width: Int, height: Int, minimumShorterSide: Int?) -> (Int, Int) {
+        guard let minimum = minimumShorterSide else { return (width, height) }
+        var count: Int32 = 0
+        guard let factors = tjGetScalingFactors(&count) else { return (width, height) }
+        var best = (width, height)
+        for i in 0..<Int(count) {
+            let f = factors[i]
+            guard f.num <= f.denom else { continue }  // never upscale here
+            let w = (width * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
+            let h = (height * Int(f.num) + Int(f.denom) - 1) / Int(f.denom)
+            if min(w, h) >= minimum && w * h < best.0 * best.1 { best = (w, h) }
+        }
+        return best
+    }
+
+    private func lastError() -> String {
+        guard let message = tjGetErrorStr2(handle) else { return "unknown libjpeg-turbo error" }
+        return String(cString: message)
+    }
+}
+
+// A decompressor is used by one thread at a time.
+@available(*, unavailable)
+extension JPEGDecoder: Sendable {}

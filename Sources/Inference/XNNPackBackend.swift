@@ -1,0 +1,176 @@
+internal import CXNNPack
+
+/// The int8 path: the model's quantized layers as one XNNPACK subgraph (qint8 activations, qcint8 filters,
+/// qcint32 biases), built once at load into a runtime with its own memory plan; the classifier head runs in
+/// fp32 on the pooled features. `run` allocates nothing.
+///
+/// Only the Subgraph API is used (`xnn_define_*`, `xnn_create_runtime_v2`, `xnn_setup_runtime`,
+/// `xnn_invoke_runtime`): it is the same in Debian bookworm's XNNPACK (2022) and trixie's (2024).
+final class XNNPackBackend {
+    let model: KioskModel
+    let inputParameters: QuantizationParameters
+    private let pooledParameters: QuantizationParameters
+    private let runtime: xnn_runtime_t
+    private let threadpool: pthreadpool_t?
+    let input: UnsafeMutableBufferPointer<Int8>
+    private let pooled: UnsafeMutableBufferPointer<Int8>
+    private let features: UnsafeMutableBufferPointer<Float>
+    private let head: ModelHeader.FullyConnectedRecord
+    /// Set when the model quantizes its logits (a QDQ model can).
+    private let logitsParameters: QuantizationParameters?
+
+    private static let initialized: xnn_status = xnn_initialize(nil)
+
+    /// - Throws: `InferenceError.xnnpack` naming the failing call, `.invalidGraph`.
+    init(model: KioskModel, threads: Int) throws(InferenceError) {
+        self.model = model
+        let header = model.header
+        guard case .fullyConnected(let head)? = header.layers.last, header.layers.count >= 2,
+            case .globalAveragePool(_, let pooledTensor) = header.layers[header.layers.count - 2],
+            head.input == pooledTensor
+        else { throw .invalidGraph(reason: "the int8 backend needs GlobalAveragePool then a fully connected head") }
+        self.head = head
+        logitsParameters = header.quantization[head.output]
+        let status = Self.initialized
+        guard status == xnn_status_success else { throw .xnnpack(call: "xnn_initialize", status: Int(status.rawValue)) }
+        guard let inputQ = header.quantization[0], let pooledQ = header.quantization[pooledTensor] else {
+            throw .invalidGraph(reason: "input or pooled features have no quantization")
+        }
+        inputParameters = inputQ
+        pooledParameters = pooledQ
+
+        input = .allocate(capacity: header.shapes[0].count)
+        input.initialize(repeating: 0)
+        pooled = .allocate(capacity: header.shapes[pooledTensor].count)
+        pooled.initialize(repeating: 0)
+        features = .allocate(capacity: head.inputCount)
+        features.initialize(repeating: 0)
+        threadpool = threads > 1 ? pthreadpool_create(threads) : nil
+
+        var subgraph: xnn_subgraph_t? = nil
+        do throws(InferenceError) {
+            try Self.check("xnn_create_subgraph", xnn_create_subgraph(2, 0, &subgraph))
+            defer { xnn_delete_subgraph(subgraph) }
+            try Self.define(model: model, pooledTensor: pooledTensor, in: subgraph!)
+            var created: xnn_runtime_t? = nil
+            try Self.check("xnn_create_runtime_v2", xnn_create_runtime_v2(subgraph, threadpool, 0, &created))
+            runtime = created!
+            let externals = [
+                xnn_external_value(id: 0, data: UnsafeMutableRawPointer(input.baseAddress!)),
+                xnn_external_value(id: 1, data: UnsafeMutableRawPointer(pooled.baseAddress!)),
+            ]
+            do throws(InferenceError) {
+                try Self.check("xnn_setup_runtime", xnn_setup_runtime(runtime, 2, externals))
+            } catch {
+                xnn_delete_runtime(runtime)
+                throw error
+            }
+        } catch {
+            input.deallocate()
+            pooled.deallocate()
+            features.deallocate()
+            if let threadpool { pthreadpool_destroy(threadpool) }
+            throw error
+        }
+    }
+
+    deinit {
+        xnn_delete_runtime(runtime)
+        if let threadpool { pthreadpool_destroy(threadpool) }
+        input.deallocate()
+        pooled.deallocate()
+        features.deallocate()
+    }
+
+    /// Runs on the quantized NHWC picture in `input` and writes the logits.
+    func run(logits: UnsafeMutableBufferPointer<Float>) throws(InferenceError) {
+        precondition(logits.count == head.outputCount, "wrong logits buffer")
+        try Self.check("xnn_invoke_runtime", xnn_invoke_runtime(runtime))
+        for i in 0..<features.count { features[i] = pooledParameters.dequantize(pooled[i]) }
+        let weights = model.view(head.weights, as: Float.self)
+        let bias = model.view(head.bias, as: Float.self)
+        let n = head.inputCount
+        for o in 0..<head.outputCount {
+            var sum: Float = 0
+            for i in 0..<n { sum += weights[o * n + i] * features[i] }
+            logits[o] = sum + bias[o]
+            if let q = logitsParameters { logits[o] = q.dequantize(q.quantize(logits[o])) }
+        }
+    }
+
+    private static func check(_ call: String, _ status: xnn_status) throws(InferenceError) {
+        if status != xnn_status_success { throw .xnnpack(call: call, status: Int(status.rawValue)) }
+    }
+
+    /// Adds every quantized tensor and layer up to the pooled features to the subgraph.
+    private static func define(model: KioskModel, pooledTensor: Int, in subgraph: xnn_subgraph_t) throws(InferenceError) {
+        let header = model.header
+        var ids = [UInt32](repeating: XNN_INVALID_VALUE_ID, count: header.shapes.count)
+        for tensor in 0...pooledTensor {
+            guard let q = header.quantization[tensor] else { continue }
+            let s = header.shapes[tensor]
+            let dims = [1, s.height, s.width, s.channels]
+            let external: UInt32 = tensor == 0 ? 0 : tensor == pooledTensor ? 1 : XNN_INVALID_VALUE_ID
+            let flags: UInt32 =
+                tensor == 0 ? UInt32(XNN_VALUE_FLAG_EXTERNAL_INPUT) : tensor == pooledTensor ? UInt32(XNN_VALUE_FLAG_EXTERNAL_OUTPUT) : 0
+            try check(
+                "xnn_define_quantized_tensor_value",
+                xnn_define_quantized_tensor_value(subgraph, xnn_datatype_qint8, q.zeroPoint, q.scale, 4, dims, nil, external, flags, &ids[tensor]))
+        }
+        func id(_ tensor: Int) throws(InferenceError) -> UInt32 {
+            guard ids[tensor] != XNN_INVALID_VALUE_ID else { throw .invalidGraph(reason: "tensor \(tensor) has no quantization") }
+            return ids[tensor]
+        }
+        let unbounded = (-Float.infinity, Float.infinity)
+        let positive = (Float(0), Float.infinity)
+        for layer in header.layers.dropLast() {
+            switch layer {
+            case .convolution(let c):
+                let weights = model.view(c.weights, as: Int8.self)
+                let scales = model.view(c.weightScales, as: Float.self)
+                let bias = model.view(c.bias, as: Int32.self)
+                let biasScales = model.view(c.biasScales, as: Float.self)
+                var filterID = XNN_INVALID_VALUE_ID
+                var biasID = XNN_INVALID_VALUE_ID
+                let filterDims = [c.outputChannels, c.kernelHeight, c.kernelWidth, c.inputChannelsPerGroup]
+                try check(
+                    "xnn_define_channelwise_quantized_tensor_value(filter)",
+                    xnn_define_channelwise_quantized_tensor_value(
+                        subgraph, xnn_datatype_qcint8, scales.baseAddress, 4, 0, filterDims, weights.baseAddress,
+                        XNN_INVALID_VALUE_ID, 0, &filterID))
+                try check(
+                    "xnn_define_channelwise_quantized_tensor_value(bias)",
+                    xnn_define_channelwise_quantized_tensor_value(
+                        subgraph, xnn_datatype_qcint32, biasScales.baseAddress, 1, 0, [c.outputChannels], bias.baseAddress,
+                        XNN_INVALID_VALUE_ID, 0, &biasID))
+                let (lo, hi) = c.relu ? positive : unbounded
+                // XNNPACK's padding order is top, right, bottom, left; ONNX's is top, left, bottom, right.
+                try check(
+                    "xnn_define_convolution_2d",
+                    xnn_define_convolution_2d(
+                        subgraph, UInt32(c.padding[0]), UInt32(c.padding[3]), UInt32(c.padding[2]), UInt32(c.padding[1]),
+                        UInt32(c.kernelHeight), UInt32(c.kernelWidth), UInt32(c.strideHeight), UInt32(c.strideWidth),
+                        UInt32(c.dilationHeight), UInt32(c.dilationWidth), UInt32(c.groups), c.inputChannelsPerGroup,
+                        c.outputChannels / c.groups, lo, hi, try id(c.input), filterID, biasID, try id(c.output), 0))
+            case .maxPool(let input, let output, let kernel, let stride, let p):
+                try check(
+                    "xnn_define_max_pooling_2d",
+                    xnn_define_max_pooling_2d(
+                        subgraph, UInt32(p[0]), UInt32(p[3]), UInt32(p[2]), UInt32(p[1]), UInt32(kernel), UInt32(kernel),
+                        UInt32(stride), UInt32(stride), 1, 1, unbounded.0, unbounded.1, try id(input), try id(output), 0))
+            case .add(let a, let b, let output, let relu):
+                let (lo, hi) = relu ? positive : unbounded
+                try check("xnn_define_add2", xnn_define_add2(subgraph, lo, hi, try id(a), try id(b), try id(output), 0))
+            case .globalAveragePool(let input, let output):
+                try check(
+                    "xnn_define_global_average_pooling_2d",
+                    xnn_define_global_average_pooling_2d(subgraph, unbounded.0, unbounded.1, try id(input), try id(output), 0))
+            case .fullyConnected:
+                throw .invalidGraph(reason: "a fully connected layer is supported only as the classifier head")
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension XNNPackBackend: Sendable {}

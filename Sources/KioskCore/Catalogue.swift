@@ -1,0 +1,109 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// How one bin looks and what residents are told about it.
+public struct CategoryInfo: Sendable, Codable, Hashable {
+    public var id: WasteCategory
+    public var name: LocalizedText
+    /// Colour as `#RRGGBB` (GB/T 19095-2019 for the four standard bins).
+    public var color: String
+    /// Icon file name under `Resources/icons`.
+    public var icon: String
+    public var guidance: LocalizedLines
+}
+
+/// What a model label means: its bin, a readable item name and item-level guidance.
+public struct LabelInfo: Sendable, Codable, Hashable {
+    public var category: WasteCategory
+    public var name: LocalizedText
+    /// Item-specific guidance; when empty the category's guidance is shown.
+    public var guidance: LocalizedLines?
+}
+
+/// The catalogue a city can edit: categories, their guidance, and the mapping from model labels to bins.
+public struct Catalogue: Sendable, Codable {
+    public var version: Int
+    public var categories: [CategoryInfo]
+    public var labels: [String: LabelInfo]
+
+    /// The guidance shown for an answer: a few lines for that item and its bin.
+    public struct Guidance: Sendable, Hashable {
+        public var category: CategoryInfo
+        public var itemName: String
+        public var lines: [String]
+    }
+
+    /// Decodes and validates a catalogue.
+    /// - Throws: `CatalogueError` naming what is wrong.
+    public init(json: [UInt8], source: String) throws(CatalogueError) {
+        let decoded: Catalogue
+        do {
+            decoded = try JSONDecoder().decode(Catalogue.self, from: Data(json))
+        } catch {
+            throw .malformed(source: source, reason: String(describing: error))
+        }
+        self = decoded
+        try validate(source: source)
+    }
+
+    private func validate(source: String) throws(CatalogueError) {
+        for category in WasteCategory.allCases where !categories.contains(where: { $0.id == category }) {
+            throw .invalid(source: source, reason: "category \(category.rawValue) is missing")
+        }
+        for info in categories {
+            if !Self.isHexColor(info.color) {
+                throw .invalid(source: source, reason: "category \(info.id.rawValue): color \(info.color) is not #RRGGBB")
+            }
+            if info.guidance.zh.isEmpty || info.guidance.en.isEmpty {
+                throw .invalid(source: source, reason: "category \(info.id.rawValue): guidance is empty")
+            }
+        }
+    }
+
+    private static func isHexColor(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        return scalars.count == 7 && scalars[0] == "#" && scalars.dropFirst().allSatisfy { $0.properties.isASCIIHexDigit }
+    }
+
+    public func info(for category: WasteCategory) -> CategoryInfo {
+        // Validation guarantees every category is present.
+        categories.first { $0.id == category }!
+    }
+
+    /// The bin for a model label, or nil when the catalogue does not know the label.
+    public func category(forLabel label: String) -> WasteCategory? {
+        labels[label]?.category
+    }
+
+    /// Labels of a model that this catalogue cannot map to a bin.
+    public func unmappedLabels(_ modelLabels: [String]) -> [String] {
+        modelLabels.filter { labels[$0] == nil }
+    }
+
+    /// Item and bin guidance for a label, in one language; nil when the label is unknown.
+    public func guidance(forLabel label: String, language: Language) -> Guidance? {
+        guard let item = labels[label] else { return nil }
+        let category = info(for: item.category)
+        var lines = item.guidance?[language] ?? []
+        for line in category.guidance[language] where lines.count < 4 && !lines.contains(line) {
+            lines.append(line)
+        }
+        return Guidance(category: category, itemName: item.name[language], lines: Array(lines.prefix(4)))
+    }
+}
+
+/// Why a catalogue could not be used.
+public enum CatalogueError: Error, Sendable, CustomStringConvertible {
+    case malformed(source: String, reason: String)
+    case invalid(source: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let source, let reason): "catalogue \(source) is not valid JSON for a catalogue: \(reason)"
+        case .invalid(let source, let reason): "catalogue \(source): \(reason)"
+        }
+    }
+}
