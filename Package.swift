@@ -52,7 +52,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
     ],

@@ -68,8 +68,9 @@ public enum Resampler {
     public static func centerCrop(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         precondition(image.width >= width && image.height >= height, "crop larger than the picture")
         if width == image.width && height == image.height { return image }
-        let top = Int((Double(image.height - height) / 2).rounded())
-        let left = Int((Double(image.width - width) / 2).rounded())
+        // Python rounds halves to even, and torchvision's CenterCrop inherits that.
+        let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         image.pixels.withUnsafeBufferPointer { src in
             pixels.withUnsafeMutableBufferPointer { dst in

@@ -9,6 +9,12 @@ public struct Network: Sendable {
         public var height: Int
         public var width: Int
         public var count: Int { channels * height * width }
+
+        public init(channels: Int, height: Int, width: Int) {
+            self.channels = channels
+            self.height = height
+            self.width = width
+        }
     }
 
     public struct Convolution: Sendable {

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Imaging
+import Inference
+import KioskCore
+
+import Foundation
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify", abstract: "Classify pictures and print the bin and disposal guidance for each.")
+
+    @OptionGroup var engine: EngineOptions
+
+    @Flag(name: .long, help: "One JSON object per line instead of text.")
+    var json = false
+
+    @Option(name: .long, help: "Language of names and guidance: zh or en.")
+    var lang: Language = .en
+
+    @Option(name: .long, help: "Catalogue file (categories, guidance, label mapping). Default: the installed one.")
+    var catalogue: String?
+
+    @Argument(help: "JPEG or PNG pictures.")
+    var images: [String]
+
+    func run() throws {
+        Kiosk.bootstrapLogging(verbose: engine.verbose)
+        let loaded = try EngineLoader.load(engine)
+        let catalogue = try CatalogueLoader.load(explicit: self.catalogue)
+        let unmapped = catalogue.unmappedLabels(loaded.classifier.labels)
+        if !unmapped.isEmpty && !json {
+            FileHandleOutput.standardError("kiosk: warning: the catalogue has no bin for labels \(unmapped.joined(separator: ", "))\n")
+        }
+        var failures = 0
+        let decoder = JPEGDecoder()
+        for path in images {
+            let image: RGBImage
+            do {
+                image = try decodeImage(path, decoder: decoder, shorterSide: loaded.classifier.preprocessing.resizeShorterSide)
+            } catch {
+                FileHandleOutput.standardError("kiosk: error: \(error)\n")
+                failures += 1
+                continue
+            }
+            let start = ContinuousClock.now
+            let result = try loaded.classifier.classify(image)
+            let ms = (ContinuousClock.now - start).milliseconds
+            print(json ? jsonLine(path, result, ms, catalogue) : text(path, result, ms, catalogue))
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func decodeImage(_ path: String, decoder: JPEGDecoder, shorterSide: Int) throws -> RGBImage {
+        try ImageDecoder.decode(file: path, minimumShorterSide: shorterSide)
+    }
+
+    private func text(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue) -> String {
+        let top = result.top
+        let confidence = String(format: "%.1f%%", top.probability * 100)
+        guard let guidance = catalogue.guidance(forLabel: top.label, language: lang) else {
+            return "\(path): \(top.label) (\(confidence)), no bin in the catalogue for this label"
+        }
+        var lines = ["\(path): \(guidance.itemName) → \(guidance.category.name[lang]) (\(top.label), \(confidence), \(String(format: "%.1f", ms)) ms)"]
+        lines += guidance.lines.map { "  - \($0)" }
+        return lines.joined(separator: "\n")
+    }
+
+    private func jsonLine(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue) -> String {
+        // Written by hand so that the keys keep the documented order.
+        let topk = result.top(3).map { "{\"label\":\(JSONText.string($0.label)),\"p\":\(JSONText.number(Double($0.probability)))}" }
+        let category = catalogue.category(forLabel: result.top.label).map { JSONText.string($0.rawValue) } ?? "null"
+        return "{\"image\":\(JSONText.string(path)),\"label\":\(JSONText.string(result.top.label)),\"category\":\(category),"
+            + "\"confidence\":\(JSONText.number(Double(result.top.probability))),\"topk\":[\(topk.joined(separator: ","))],"
+            + "\"ms\":\(JSONText.number(ms, digits: 3))}"
+    }
+}
+
+/// JSON scalars for hand-written lines.
+enum JSONText {
+    static func string(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+
+    static func number(_ value: Double, digits: Int = 6) -> String {
+        value.isFinite ? String(format: "%.\(digits)f", value) : "null"
+    }
+}
+
+extension Language: ExpressibleByArgument {}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Inference
+import KioskCore
+
+import Foundation
+
+/// Loads the classifier the engine options describe, turning every failure into one error line.
+enum EngineLoader {
+    struct Loaded {
+        var classifier: ImageClassifier
+        var path: String
+        var loadTime: Duration
+    }
+
+    static func load(_ options: EngineOptions) throws -> Loaded {
+        let path: String
+        switch ResourceLocator.model(explicit: options.model) {
+        case .success(let found): path = found
+        case .failure(let missing): throw fail(missing.description, code: 2)
+        }
+        var labels: [String]? = nil
+        if let labelsPath = options.labels {
+            labels = try readLabels(labelsPath)
+        }
+        let start = ContinuousClock.now
+        do {
+            let classifier = try ImageClassifier(
+                modelPath: path, backend: options.backend == .int8 ? .int8 : .fp32,
+                threads: options.threads ?? ImageClassifier.defaultThreads, labels: labels)
+            return Loaded(classifier: classifier, path: path, loadTime: ContinuousClock.now - start)
+        } catch {
+            throw fail(error.description)
+        }
+    }
+
+    /// One label per line; blank lines and surrounding spaces ignored.
+    static func readLabels(_ path: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw fail("\(path): cannot read the labels file")
+        }
+        let labels = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if labels.isEmpty { throw fail("\(path): the labels file lists no labels") }
+        if Set(labels).count != labels.count { throw fail("\(path): the labels file repeats a label") }
+        return labels
+    }
+}
+
+enum CatalogueLoader {
+    static func load(explicit: String?) throws -> Catalogue {
+        guard let path = explicit ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) else {
+            throw fail("no catalogue found (looked in \(ResourceLocator.catalogueCandidates.joined(separator: ", "))); pass --catalogue FILE")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the catalogue") }
+        do {
+            return try Catalogue(json: Array(data), source: path)
+        } catch {
+            throw fail(error.description)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+
+@main
+struct Kiosk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kiosk",
+        abstract: "Waste-sorting kiosk: recognise an item and tell which bin it goes in.",
+        subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self])
+
+    static func bootstrapLogging(verbose: Bool) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .warning
+            return handler
+        }
+    }
+}
+
+/// Options every engine command shares.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Model file (.kmodel, or .onnx with --backend fp32). Default: the installed model.")
+    var model: String?
+
+    @Option(name: .long, help: "int8 (XNNPACK) or fp32 (OpenBLAS reference).")
+    var backend: BackendChoice = .int8
+
+    @Option(name: .long, help: "Threads for inference (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Labels file for an ONNX model, one per line.")
+    var labels: String?
+
+    @Flag(name: .long, help: "Log debug details to standard error.")
+    var verbose = false
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 256 {
+            throw ValidationError("--threads must be between 1 and 256, not \(threads)")
+        }
+    }
+}
+
+enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
+    case int8, fp32
+}
