@@ -160,11 +160,11 @@ final class XNNPackBackend {
                         UInt32(stride), UInt32(stride), 1, 1, unbounded.0, unbounded.1, try id(input), try id(output), 0))
             case .add(let a, let b, let output, let relu):
                 let (lo, hi) = relu ? positive : unbounded
-                try check("xnn_define_add2", xnn_define_add2(subgraph, lo, hi, try id(a), try id(b), try id(output), 0))
+                try check("xnn_define_add2", kiosk_xnn_define_add2(subgraph, lo, hi, try id(a), try id(b), try id(output), 0))
             case .globalAveragePool(let input, let output):
                 try check(
                     "xnn_define_global_average_pooling_2d",
-                    xnn_define_global_average_pooling_2d(subgraph, unbounded.0, unbounded.1, try id(input), try id(output), 0))
+                    kiosk_xnn_define_global_average_pooling_2d(subgraph, unbounded.0, unbounded.1, try id(input), try id(output), 0))
             case .fullyConnected:
                 throw .invalidGraph(reason: "a fully connected layer is supported only as the classifier head")
             }
