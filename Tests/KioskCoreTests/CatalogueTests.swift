@@ -20,6 +20,10 @@ struct CatalogueTests {
         #expect(Set(catalogue.categories.map(\.color)).count == 6, "every bin has its own colour")
         #expect(catalogue.info(for: .kitchen).name.zh == "厨余垃圾")
         #expect(Set(catalogue.categories.map(\.icon)).count == 6)
+        let icons = URL(fileURLWithPath: Self.path).deletingLastPathComponent().appendingPathComponent("icons")
+        for info in catalogue.categories {
+            #expect(FileManager.default.fileExists(atPath: icons.appendingPathComponent(info.icon).path), "icon \(info.icon)")
+        }
     }
 
     @Test func everyTrainingLabelMapsToABinWithTwoToFourLinesOfGuidance() throws {
