@@ -32,11 +32,10 @@ struct ClassifyCommand: ParsableCommand {
             FileHandleOutput.standardError("kiosk: warning: the catalogue has no bin for labels \(unmapped.joined(separator: ", "))\n")
         }
         var failures = 0
-        let decoder = JPEGDecoder()
         for path in images {
             let image: RGBImage
             do {
-                image = try decodeImage(path, decoder: decoder, shorterSide: loaded.classifier.preprocessing.resizeShorterSide)
+                image = try ImageDecoder.decode(file: path, minimumShorterSide: loaded.classifier.preprocessing.resizeShorterSide)
             } catch {
                 FileHandleOutput.standardError("kiosk: error: \(error)\n")
                 failures += 1
@@ -48,10 +47,6 @@ struct ClassifyCommand: ParsableCommand {
             print(json ? jsonLine(path, result, ms, catalogue) : text(path, result, ms, catalogue))
         }
         if failures > 0 { throw ExitCode(1) }
-    }
-
-    private func decodeImage(_ path: String, decoder: JPEGDecoder, shorterSide: Int) throws -> RGBImage {
-        try ImageDecoder.decode(file: path, minimumShorterSide: shorterSide)
     }
 
     private func text(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue) -> String {
