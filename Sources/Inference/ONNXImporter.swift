@@ -126,6 +126,11 @@ private struct GraphBuilder {
             let s = shapes[input]
             append(.globalAveragePool(input: input, output: shapes.count), shape: .init(channels: s.channels, height: 1, width: 1), node: node)
         case "Flatten", "Reshape", "Squeeze", "Identity", "Dropout":
+            if node.opType == "Identity" || node.opType == "Dropout", let first = node.input.first, isConstant(first) {
+                // PyTorch's exporter shares equal initializers (e.g. two all-zero BN biases) through Identity.
+                values[node.output[0]] = values[first]
+                return
+            }
             let input = try activation(node, 0)
             if node.opType != "Identity" && node.opType != "Dropout" {
                 let s = shapes[input]
@@ -148,6 +153,11 @@ private struct GraphBuilder {
                 op: node.opType, node: label(node),
                 reason: "the kiosk engine implements \(ONNXImporter.supported.joined(separator: ", "))")
         }
+    }
+
+    private func isConstant(_ name: String) -> Bool {
+        if case .constant? = values[name] { return true }
+        return false
     }
 
     private mutating func append(_ layer: Network.Layer, shape: Network.Shape, node: Onnx_NodeProto) {

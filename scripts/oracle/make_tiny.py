@@ -28,6 +28,10 @@ def build(with_sigmoid):
         nodes.append(helper.make_node("Conv", [x, w, b], [f"{tag}.conv"], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4))
         bn = [const(f"{tag}.{n}", v) for n, v in [("g", rng.uniform(0.5, 1.5, cout)), ("beta", rng.normal(0, 0.2, cout)),
                                                  ("mean", rng.normal(0, 0.3, cout)), ("var", rng.uniform(0.5, 2, cout))]]
+        if tag == "block":
+            # As PyTorch's exporter writes a shared initializer: through an Identity node.
+            nodes.append(helper.make_node("Identity", [bn[1]], [f"{bn[1]}.shared"]))
+            bn[1] = f"{bn[1]}.shared"
         nodes.append(helper.make_node("BatchNormalization", [f"{tag}.conv"] + bn, [f"{tag}.bn"], epsilon=1e-5))
         return f"{tag}.bn"
 
