@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CV4L2"),
 
         // The domain: categories, catalogue, classification results, protocols.
         .target(
@@ -43,17 +44,29 @@ let package = Package(
             ],
             exclude: ["ONNX/onnx.proto"]
         ),
+        // V4L2 capture (the tray camera) and the replay source, behind KioskCore's FrameSource.
+        .target(
+            name: "Camera",
+            dependencies: ["KioskCore", "Imaging", "CV4L2", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "KioskApp",
             dependencies: [
-                "KioskCore", "Imaging", "Inference",
+                "KioskCore", "Imaging", "Inference", "Camera",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Runs inside a QEMU guest against the vivid driver's /dev/video0 (scripts/vm/camera-check).
+        .executableTarget(
+            name: "camera-vm-check",
+            dependencies: ["Camera", "KioskCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CameraVM"
+        ),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
+        .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
     ],
     swiftLanguageModes: [.v6]

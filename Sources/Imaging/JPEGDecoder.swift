@@ -21,25 +21,38 @@ public final class JPEGDecoder {
     public func decode(_ bytes: [UInt8], source: String, minimumShorterSide: Int? = nil) throws(ImageError)
         -> RGBImage
     {
+        let result: Result<RGBImage, ImageError> = bytes.withUnsafeBytes { raw in
+            do throws(ImageError) {
+                return .success(try decode(raw, source: source, minimumShorterSide: minimumShorterSide))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Decodes JPEG bytes that someone else owns (e.g. a camera buffer lent by the driver), without copying them.
+    public func decode(_ bytes: UnsafeRawBufferPointer, source: String, minimumShorterSide: Int? = nil)
+        throws(ImageError) -> RGBImage
+    {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else {
+            throw .corrupt(source: source, format: "JPEG", reason: "no data")
+        }
         var width: Int32 = 0
         var height: Int32 = 0
         var subsampling: Int32 = 0
         var colorspace: Int32 = 0
-        let header = bytes.withUnsafeBufferPointer {
-            tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
-        }
+        let header = tjDecompressHeader3(handle, base, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         if header != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
         try ImageLimits.check(width: Int(width), height: Int(height), source: source)
 
         let (outWidth, outHeight) = Self.scaledSize(
             width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
         var pixels = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
-        let status = bytes.withUnsafeBufferPointer { src in
-            pixels.withUnsafeMutableBufferPointer { dst in
-                tjDecompress2(
-                    handle, src.baseAddress, UInt(bytes.count), dst.baseAddress, Int32(outWidth), 0,
-                    Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
-            }
+        let status = pixels.withUnsafeMutableBufferPointer { dst in
+            tjDecompress2(
+                handle, base, UInt(bytes.count), dst.baseAddress, Int32(outWidth), 0,
+                Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
         }
         if status != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
         return RGBImage(width: outWidth, height: outHeight, pixels: pixels)

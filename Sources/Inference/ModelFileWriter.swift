@@ -1,4 +1,5 @@
 import Crypto
+import KioskCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -44,7 +45,11 @@ struct ModelFileWriter {
         file.append(contentsOf: [UInt8](repeating: 0, count: blobStart - file.count))
         file.append(contentsOf: blob)
         file.append(contentsOf: SHA256.hash(data: file))
-        try AtomicFile.write(file, to: path)
+        do {
+            try AtomicFile.write(file, to: path)
+        } catch {
+            throw .io(path: error.path, reason: error.reason)
+        }
     }
 
     private static func shift(_ header: ModelHeader, by base: Int) -> ModelHeader {
@@ -67,36 +72,5 @@ struct ModelFileWriter {
             }
         }
         return shifted
-    }
-}
-
-/// Writes a file so that readers see either the old file or the whole new one.
-enum AtomicFile {
-    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(InferenceError) {
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        if fd < 0 { throw .io(path: path, reason: "cannot create (\(String(cString: strerror(errno))))") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw .io(path: path, reason: "cannot write (\(reason))")
-            }
-            written += n
-        }
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .io(path: path, reason: "cannot flush (\(reason))")
-        }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .io(path: path, reason: "cannot move into place (\(reason))")
-        }
     }
 }

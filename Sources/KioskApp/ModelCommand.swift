@@ -1,4 +1,5 @@
 import ArgumentParser
+import Imaging
 import Inference
 import KioskCore
 import Logging
@@ -82,14 +83,7 @@ struct QuantizeCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw fail("\(folder): calibration folder does not exist")
         }
-        let extensions: Set<String> = ["jpg", "jpeg", "png"]
-        var found: [String] = []
-        if let walker = FileManager.default.enumerator(atPath: folder) {
-            for case let relative as String in walker where extensions.contains((relative as NSString).pathExtension.lowercased()) {
-                found.append("\(folder)/\(relative)")
-            }
-        }
-        found.sort()
+        let found = ImageFiles.list(folder)
         if found.isEmpty { throw fail("\(folder): no JPEG or PNG pictures to calibrate on") }
         if found.count <= limit { return found }
         return (0..<limit).map { found[$0 * found.count / limit] }

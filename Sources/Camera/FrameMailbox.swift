@@ -1,0 +1,136 @@
+import KioskCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Hands frames from a capture thread to its readers: one slot, the newest frame wins. Also carries the source's
+/// status and statistics, and the stop request, so the capture thread can wait (backoff, frame pacing) and still
+/// stop at once.
+final class FrameMailbox: @unchecked Sendable {
+    // Every stored property below is read and written only while holding `mutex`.
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var frame: Frame?
+    private var currentStatus: CameraStatus
+    private var statistics = CaptureStatistics()
+    private var stopping = false
+
+    init(status: CameraStatus) {
+        currentStatus = status
+        pthread_mutex_init(&mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(&condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(&condition)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    private func locked<R>(_ body: () -> R) -> R {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+
+    func publish(_ frame: Frame, update: (inout CaptureStatistics) -> Void = { _ in }) {
+        locked {
+            self.frame = frame
+            update(&statistics)
+            pthread_cond_broadcast(&condition)
+        }
+    }
+
+    func updateStatistics(_ update: (inout CaptureStatistics) -> Void) { locked { update(&statistics) } }
+
+    var status: CameraStatus {
+        get { locked { currentStatus } }
+        set { locked { currentStatus = newValue } }
+    }
+
+    var captureStatistics: CaptureStatistics { locked { statistics } }
+
+    var latest: Frame? { locked { frame } }
+
+    var isStopping: Bool { locked { stopping } }
+
+    func requestStop() {
+        locked {
+            stopping = true
+            pthread_cond_broadcast(&condition)
+        }
+    }
+
+    func reset() { locked { stopping = false; frame = nil; statistics = CaptureStatistics() } }
+
+    /// Waits for a frame newer than `sequence`; nil on timeout or stop.
+    func waitForFrame(after sequence: UInt64?, timeout: Duration) -> Frame? {
+        let deadline = Self.deadline(after: timeout)
+        return locked {
+            while true {
+                if let f = frame, sequence.map({ f.sequence > $0 }) ?? true { return f }
+                if stopping { return nil }
+                var d = deadline
+                if pthread_cond_timedwait(&condition, &mutex, &d) == ETIMEDOUT {
+                    if let f = frame, sequence.map({ f.sequence > $0 }) ?? true { return f }
+                    return nil
+                }
+            }
+        }
+    }
+
+    /// Sleeps for `duration` unless a stop is requested first; returns false when stopping.
+    func pause(for duration: Duration) -> Bool {
+        let deadline = Self.deadline(after: duration)
+        return locked {
+            while !stopping {
+                var d = deadline
+                if pthread_cond_timedwait(&condition, &mutex, &d) == ETIMEDOUT { break }
+            }
+            return !stopping
+        }
+    }
+
+    private static func deadline(after duration: Duration) -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let (seconds, attoseconds) = max(duration, .zero).components
+        var nanoseconds = Int(now.tv_nsec) + Int(attoseconds / 1_000_000_000)
+        var total = Int(now.tv_sec) + Int(seconds)
+        total += nanoseconds / 1_000_000_000
+        nanoseconds %= 1_000_000_000
+        return timespec(tv_sec: total, tv_nsec: nanoseconds)
+    }
+}
+
+/// What a frame source measured since it started.
+public struct CaptureStatistics: Sendable, Equatable {
+    /// Frames converted and published.
+    public var delivered: UInt64 = 0
+    /// Frames the driver dropped (gaps in its sequence) plus frames skipped because a newer one was ready.
+    public var dropped: UInt64 = 0
+    /// Frames the driver marked corrupt or that failed to convert.
+    public var corrupt: UInt64 = 0
+    /// Times the device was (re)opened after a failure.
+    public var reconnects: UInt64 = 0
+    public var conversionTotal: Duration = .zero
+    public var conversionMaximum: Duration = .zero
+    public var firstFrameAt: ContinuousClock.Instant?
+    public var lastFrameAt: ContinuousClock.Instant?
+
+    public init() {}
+
+    /// Frames per second between the first and the last frame.
+    public var framesPerSecond: Double {
+        guard let a = firstFrameAt, let b = lastFrameAt, delivered > 1 else { return 0 }
+        let seconds = Double((b - a).components.seconds) + Double((b - a).components.attoseconds) / 1e18
+        return seconds > 0 ? Double(delivered - 1) / seconds : 0
+    }
+
+    public var meanConversion: Duration { delivered > 0 ? conversionTotal / Int(delivered) : .zero }
+}
