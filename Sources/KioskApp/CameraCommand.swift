@@ -10,7 +10,7 @@ import Glibc
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "camera", abstract: "Inspect and test the tray camera.",
-        subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self])
+        subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self, CameraBenchCommand.self])
 }
 
 /// How to open the camera; shared by the camera commands (and later `kiosk run`).
