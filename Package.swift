@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CV4L2"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The domain: categories, catalogue, classification results, protocols.
         .target(
@@ -49,10 +50,19 @@ let package = Package(
             name: "Camera",
             dependencies: ["KioskCore", "Imaging", "CV4L2", .product(name: "Logging", package: "swift-log")]
         ),
+        // Scan records on the kiosk (SQLite), the outbox and the sync with the central server.
+        .target(
+            name: "Sync",
+            dependencies: [
+                "KioskCore", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "KioskApp",
             dependencies: [
-                "KioskCore", "Imaging", "Inference", "Camera",
+                "KioskCore", "Imaging", "Inference", "Camera", "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,10 +73,13 @@ let package = Package(
             dependencies: ["Camera", "KioskCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CameraVM"
         ),
+        // Appends records until killed; the power-loss test's writer.
+        .executableTarget(name: "record-writer", dependencies: ["Sync", "KioskCore"], path: "Tests/RecordWriter"),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
+        .testTarget(name: "SyncTests", dependencies: ["Sync", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Imaging
 import Inference
 import KioskCore
+import Sync
 
 import Foundation
 
@@ -20,6 +21,11 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .long, help: "Catalogue file (categories, guidance, label mapping). Default: the installed one.")
     var catalogue: String?
 
+    @Flag(name: .long, help: "Store each classification as a scan record in the data folder (to be synced).")
+    var record = false
+
+    @OptionGroup var data: DataOptions
+
     @Argument(help: "JPEG or PNG pictures.")
     var images: [String]
 
@@ -31,6 +37,9 @@ struct ClassifyCommand: ParsableCommand {
         if !unmapped.isEmpty && !json {
             FileHandleOutput.standardError("kiosk: warning: the catalogue has no bin for labels \(unmapped.joined(separator: ", "))\n")
         }
+        let store = record ? try data.openStore() : nil
+        let kiosk = record ? try data.kioskName() : ""
+        let modelVersion = String((loaded.classifier.model?.checksum ?? "onnx").prefix(16))
         var failures = 0
         for path in images {
             let image: RGBImage
@@ -44,6 +53,23 @@ struct ClassifyCommand: ParsableCommand {
             let start = ContinuousClock.now
             let result = try loaded.classifier.classify(image)
             let ms = (ContinuousClock.now - start).milliseconds
+            if let store {
+                guard let category = catalogue.category(forLabel: result.top.label) else {
+                    FileHandleOutput.standardError("kiosk: error: \(path): label \(result.top.label) has no bin in the catalogue; not recorded\n")
+                    failures += 1
+                    continue
+                }
+                let scan = ScanRecord(
+                    kiosk: kiosk, capturedAtMilliseconds: Clock.nowMilliseconds, label: result.top.label,
+                    category: category, confidence: Double(result.top.probability),
+                    top: result.top(3).map { .init(label: $0.label, p: Double($0.probability)) },
+                    modelVersion: modelVersion, language: lang)
+                do {
+                    try store.append(scan)
+                } catch {
+                    throw fail("\(error); \(path) was not recorded")
+                }
+            }
             print(json ? jsonLine(path, result, ms, catalogue) : text(path, result, ms, catalogue))
         }
         if failures > 0 { throw ExitCode(1) }

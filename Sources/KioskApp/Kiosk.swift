@@ -6,7 +6,8 @@ struct Kiosk: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiosk",
         abstract: "Waste-sorting kiosk: recognise an item and tell which bin it goes in.",
-        subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self])
+        subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
+                      ExportCommand.self, EnrollCommand.self])
 
     static func bootstrapLogging(verbose: Bool) {
         LoggingSystem.bootstrap { label in

@@ -42,6 +42,43 @@ struct CommandLineTests {
                  "--calibration", Self.root.appendingPathComponent("Tests/Fixtures").path, "--out", path, "--threads", "1"])
     }
 
+    @Test func recordStatusEnrollAndExportWorkTogether() throws {
+        let data = NSTemporaryDirectory() + "cli-data-\(getpid())"
+        let usb = NSTemporaryDirectory() + "cli-usb-\(getpid())"
+        try FileManager.default.createDirectory(atPath: usb, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: data); try? FileManager.default.removeItem(atPath: usb) }
+        let engine = ["--model", Self.fixture("tiny-resnet.onnx"), "--labels", Self.fixture("tiny-labels.txt"), "--backend", "fp32"]
+
+        let classified = try run(["classify", "--record", "--data-dir", data, "--json"] + engine
+                                 + [Self.fixture("glass1.jpg"), Self.fixture("glass1.png")])
+        #expect(classified.status == 0, "\(classified.stderr)")
+        var status = try run(["sync", "--status", "--json", "--data-dir", data])
+        #expect(status.stdout.contains("\"records\":2,\"pending\":2,"), "\(status.stdout)")
+
+        let unsigned = try run(["export", "--to", usb, "--data-dir", data])
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("not enrolled"))
+
+        let badEnroll = try run(["enroll", "--server", "kiosk.example", "--token", "0123456789abcdef0123", "--data-dir", data])
+        #expect(badEnroll.status == 1 && badEnroll.stderr.contains("kiosk.example"))
+        let enrolled = try run(["enroll", "--server", "https://kiosk.example", "--token", "0123456789abcdef0123",
+                                "--kiosk", "station-7", "--data-dir", data])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        #expect(enrolled.stdout.contains("2 pending records made before enrollment now belong to station-7"))
+        let mode = try FileManager.default.attributesOfItem(atPath: data + "/enrollment.json")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let exported = try run(["export", "--to", usb, "--data-dir", data])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let bundle = try String(contentsOfFile: usb + "/kiosk-station-7-1-2.kbundle", encoding: .utf8)
+        #expect(bundle.contains("\"hmac_sha256\":\"") && bundle.contains("station-7"))
+
+        // Exported records stay pending until the server has them.
+        status = try run(["sync", "--status", "--json", "--data-dir", data])
+        #expect(status.stdout.contains("\"pending\":2,\"pending_exported\":2"), "\(status.stdout)")
+        let push = try run(["sync", "--data-dir", data])
+        #expect(push.status == 1 && push.stderr.hasPrefix("kiosk: error: ") && push.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func quantizeInfoAndClassifyWorkEndToEnd() throws {
         let model = NSTemporaryDirectory() + "cli-\(getpid()).kmodel"
         defer { unlink(model) }

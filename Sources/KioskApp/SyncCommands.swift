@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import KioskCore
+import Sync
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Show the outbox: pending records, the oldest one, the last sync and error.")
+
+    @Flag(name: .long, help: "Print the outbox status.")
+    var status = false
+
+    @Flag(name: .long, help: "With --status: one JSON object.")
+    var json = false
+
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        guard status else {
+            // Pushing needs the central server (kiosk-central), which is not built yet.
+            throw fail("pushing records to the server is not available in this version; records stay in "
+                       + "\(data.directory) (see: kiosk sync --status, kiosk export --to DIR)")
+        }
+        let store = try data.openStore()
+        let summary: StoreSummary
+        do {
+            summary = try store.summary()
+        } catch {
+            throw fail(error.description)
+        }
+        let enrollment = try data.enrollment()
+        let oldest = summary.oldestPendingCapturedAtMilliseconds.map { Clock.iso8601(milliseconds: $0) }
+        if json {
+            func s(_ v: String?) -> String { v.map(JSONText.string) ?? "null" }
+            print("{\"data_dir\":\(JSONText.string(data.directory)),\"kiosk\":\(s(enrollment?.kiosk)),"
+                  + "\"server\":\(s(enrollment?.server)),\"records\":\(summary.total),\"pending\":\(summary.pending),"
+                  + "\"pending_exported\":\(summary.pendingExported),\"oldest_pending\":\(s(oldest)),"
+                  + "\"last_success\":\(s(summary.lastSuccess)),\"last_error\":\(s(summary.lastError))}")
+        } else {
+            print("data folder: \(data.directory)")
+            print("server: \(enrollment.map { "\($0.server) as \($0.kiosk)" } ?? "not enrolled (kiosk enroll --server URL --token T)")")
+            print("records: \(summary.total), pending: \(summary.pending)"
+                  + (summary.pendingExported > 0 ? " (\(summary.pendingExported) of them exported to a bundle)" : ""))
+            print("oldest pending: \(oldest.map { "\($0) (#\(summary.oldestPendingSequence ?? 0))" } ?? "none")")
+            print("last success: \(summary.lastSuccess ?? "never")")
+            print("last error: \(summary.lastError ?? "none")")
+        }
+    }
+}
+
+struct EnrollCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll", abstract: "Store the central server's address and this kiosk's credentials (mode 0600).")
+
+    @Option(name: .long, help: "The central server, e.g. https://kiosk.city.example")
+    var server: String
+
+    @Option(name: .long, help: "This kiosk's token, from `kiosk-central device add NAME`.")
+    var token: String
+
+    @Option(name: .long, help: "This kiosk's name as registered on the server. Default: this machine's host name.")
+    var kiosk: String?
+
+    @Option(name: .long, help: "CA bundle to verify the server's certificate with (a city's own CA).")
+    var caFile: String?
+
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        let name = try kiosk ?? data.kioskName()
+        let enrollment = Enrollment(server: server, kiosk: name, token: token, caFile: caFile)
+        do {
+            try enrollment.validate()
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw EnrollmentError.invalid("--ca-file \(caFile) cannot be read")
+            }
+            let store = try data.openStore()  // creates the data folder when needed
+            try enrollment.save(dataDirectory: data.directory)
+            let adopted = try store.adoptPending(kiosk: name)
+            print("enrolled \(name) with \(server); credentials in \(Enrollment.path(in: data.directory)) (mode 0600)")
+            if adopted > 0 { print("\(adopted) pending records made before enrollment now belong to \(name)") }
+        } catch let error as EnrollmentError {
+            throw fail(error.description)
+        } catch let error as StoreError {
+            throw fail(error.description)
+        }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write pending records to a signed offline bundle (for a USB stick when there is no network).")
+
+    @Option(name: .long, help: "Folder to write the bundle into (e.g. a mounted USB stick).")
+    var to: String
+
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        guard let enrollment = try data.enrollment() else {
+            throw fail("not enrolled: the bundle is signed with this kiosk's token (kiosk enroll --server URL --token T)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: to, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw fail("--to \(to): no such folder")
+        }
+        let store = try data.openStore()
+        do {
+            let records = try store.pending(limit: Int.max)
+            guard let first = records.first, let last = records.last else {
+                print("nothing to export: no pending records in \(data.directory)")
+                return
+            }
+            let now = Clock.nowMilliseconds
+            let bytes = try OfflineBundle(kiosk: enrollment.kiosk, createdAtMilliseconds: now, records: records)
+                .signed(token: enrollment.token)
+            let path = "\(to)/kiosk-\(enrollment.kiosk)-\(first.sequence)-\(last.sequence).kbundle"
+            try AtomicFile.write(bytes, to: path)
+            // Exported records stay pending: the server deduplicates them when they also arrive over the network.
+            try store.markExported(records.map(\.id), atMilliseconds: now)
+            print("\(path): \(records.count) records (#\(first.sequence)-#\(last.sequence)), signed; they stay pending until the server confirms them")
+        } catch let error as StoreError {
+            throw fail(error.description)
+        } catch let error as BundleError {
+            throw fail(error.description)
+        } catch let error as FileWriteError {
+            throw fail(error.description)
+        }
+    }
+}

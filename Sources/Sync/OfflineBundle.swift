@@ -1,0 +1,113 @@
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import KioskCore
+
+/// Pending records carried to the server on a USB stick when there is no network: a JSON document whose
+/// payload is signed with HMAC-SHA256 keyed by the kiosk's token, so the server can tell it came from that kiosk
+/// and was not altered. Importing is idempotent (record ids), so a bundle may be imported twice, and records
+/// also pushed later over the network are not counted twice.
+public struct OfflineBundle: Sendable, Equatable {
+    public static let format = "kiosk-bundle/1"
+
+    public var kiosk: String
+    public var createdAtMilliseconds: Int64
+    public var records: [ScanRecord]
+
+    public init(kiosk: String, createdAtMilliseconds: Int64, records: [ScanRecord]) {
+        self.kiosk = kiosk
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.records = records
+    }
+
+    struct Payload: Codable {
+        var kiosk: String
+        var createdAtMilliseconds: Int64
+        var records: [ScanRecord]
+
+        enum CodingKeys: String, CodingKey {
+            case kiosk, records
+            case createdAtMilliseconds = "created_at_ms"
+        }
+    }
+
+    struct Envelope: Codable {
+        var format: String
+        /// The payload's JSON text, signed as these exact bytes.
+        var payload: String
+        var hmacSHA256: String
+
+        enum CodingKeys: String, CodingKey {
+            case format, payload
+            case hmacSHA256 = "hmac_sha256"
+        }
+    }
+
+    /// The bundle file's bytes.
+    public func signed(token: String) throws(BundleError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            let payload = String(decoding: try encoder.encode(Payload(kiosk: kiosk, createdAtMilliseconds: createdAtMilliseconds, records: records)), as: UTF8.self)
+            let envelope = Envelope(format: Self.format, payload: payload, hmacSHA256: Self.mac(payload, token: token))
+            return [UInt8](try encoder.encode(envelope)) + [0x0A]
+        } catch {
+            throw .malformed("cannot encode: \(error)")
+        }
+    }
+
+    /// Reads and verifies a bundle; `token(kiosk)` gives the token of the kiosk the payload names.
+    public static func open(_ bytes: [UInt8], token: (String) -> String?) throws(BundleError) -> OfflineBundle {
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: Data(bytes))
+        } catch {
+            throw .malformed("not a kiosk bundle (\(error))")
+        }
+        guard envelope.format == format else { throw .malformed("format \(envelope.format), expected \(format)") }
+        let payload: Payload
+        do {
+            payload = try JSONDecoder().decode(Payload.self, from: Data(envelope.payload.utf8))
+        } catch {
+            throw .malformed("payload is not valid (\(error))")
+        }
+        guard let key = token(payload.kiosk) else { throw .unknownKiosk(payload.kiosk) }
+        let expected = mac(envelope.payload, token: key)
+        // Compared in constant time: the MAC is a secret-derived value.
+        guard expected.utf8.count == envelope.hmacSHA256.utf8.count,
+            zip(expected.utf8, envelope.hmacSHA256.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
+        else { throw .badSignature(payload.kiosk) }
+        if let stranger = payload.records.first(where: { $0.kiosk != payload.kiosk }) {
+            throw .malformed("record \(stranger.id) belongs to kiosk \(stranger.kiosk), not \(payload.kiosk)")
+        }
+        return OfflineBundle(kiosk: payload.kiosk, createdAtMilliseconds: payload.createdAtMilliseconds, records: payload.records)
+    }
+
+    static func mac(_ payload: String, token: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: Array(token.utf8)))
+        return code.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+}
+
+public enum BundleError: Error, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case unknownKiosk(String)
+    case badSignature(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let m): return m
+        case .unknownKiosk(let k): return "the bundle is from kiosk \(k), which is not registered here"
+        case .badSignature(let k): return "the bundle's signature does not match kiosk \(k)'s token (altered, or signed with another token)"
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,244 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import KioskCore
+
+/// The kiosk's scan records in SQLite (`records.sqlite` in the data folder): WAL, `synchronous=FULL` (a record
+/// `append` returned is on disk and survives a power cut), versioned migrations. Pending records are never
+/// deleted; synced ones are kept for `retention` and then purged.
+///
+/// One instance per thread; several processes may use the same file at once (the app, `kiosk sync`, `kiosk export`).
+public final class RecordStore {
+    public static let fileName = "records.sqlite"
+    /// How long synced records stay on the kiosk (for `kiosk status` and a late export).
+    public static let retention: Duration = .seconds(30 * 24 * 3600)
+
+    public let path: String
+    private let db: SQLiteConnection
+
+    /// Schema versions, in order; `PRAGMA user_version` counts those applied.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY NOT NULL,
+            sequence INTEGER NOT NULL UNIQUE,
+            kiosk TEXT NOT NULL,
+            captured_at_ms INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            category TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            top TEXT NOT NULL,
+            model_version TEXT NOT NULL,
+            language TEXT NOT NULL,
+            correction TEXT,
+            thumbnail BLOB,
+            synced_at_ms INTEGER,
+            exported_at_ms INTEGER
+        );
+        CREATE INDEX records_pending ON records(sequence) WHERE synced_at_ms IS NULL;
+        CREATE INDEX records_synced ON records(synced_at_ms) WHERE synced_at_ms IS NOT NULL;
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+        """,
+    ]
+
+    /// Opens (creating when needed) the store in `dataDirectory`.
+    public init(dataDirectory: String) throws(StoreError) {
+        try Self.makeDirectory(dataDirectory)
+        path = dataDirectory.hasSuffix("/") ? dataDirectory + Self.fileName : dataDirectory + "/" + Self.fileName
+        db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA synchronous=FULL")
+        try migrate()
+    }
+
+    private func migrate() throws(StoreError) {
+        var version: Int64 = 0
+        try db.prepare("PRAGMA user_version").query { row in version = row.integer(0) }
+        if version > Int64(Self.migrations.count) {
+            throw StoreError(path: path, reason: "written by a newer kiosk (schema \(version), this one knows \(Self.migrations.count))")
+        }
+        for (i, script) in Self.migrations.enumerated() where Int64(i) >= version {
+            try db.transaction { () throws(StoreError) in
+                try db.execute(script)
+                try db.execute("PRAGMA user_version = \(i + 1)")
+            }
+        }
+    }
+
+    private static func makeDirectory(_ path: String) throws(StoreError) {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o750) != 0 && errno != EEXIST {
+                throw StoreError(path: path, reason: "cannot create the data folder (\(String(cString: strerror(errno))))")
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Stores a new record, giving it the next sequence number; durable when this returns.
+    @discardableResult
+    public func append(_ record: ScanRecord) throws(StoreError) -> ScanRecord {
+        var stored = record
+        try db.transaction { () throws(StoreError) in
+            var next: Int64 = 1
+            try db.prepare("SELECT COALESCE(MAX(sequence), 0) + 1 FROM records").query { row in next = row.integer(0) }
+            stored.sequence = next
+            try db.prepare("""
+                INSERT INTO records (id, sequence, kiosk, captured_at_ms, label, category, confidence, top,
+                    model_version, language, correction, thumbnail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).run([
+                    .text(stored.id.uuidString.lowercased()), .integer(next), .text(stored.kiosk),
+                    .integer(stored.capturedAtMilliseconds), .text(stored.label), .text(stored.category.rawValue),
+                    .real(stored.confidence), .text(Self.encodeTop(stored.top)), .text(stored.modelVersion),
+                    .text(stored.language.rawValue), stored.correction.map { .text($0) } ?? .null,
+                    stored.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
+                ])
+        }
+        return stored
+    }
+
+    /// Marks records as held by the server; returns how many were pending.
+    @discardableResult
+    public func markSynced(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try db.transaction { () throws(StoreError) -> Int in
+            let statement = try db.prepare("UPDATE records SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
+            var changed = 0
+            for id in ids {
+                try statement.run([.integer(now), .text(id.uuidString.lowercased())])
+                changed += db.changes
+            }
+            return changed
+        }
+    }
+
+    /// Gives pending records made before enrollment (under the host name) the enrolled kiosk name: they were
+    /// made in this data folder, so they are this kiosk's. Returns how many changed.
+    @discardableResult
+    public func adoptPending(kiosk: String) throws(StoreError) -> Int {
+        try db.prepare("UPDATE records SET kiosk = ? WHERE synced_at_ms IS NULL AND kiosk <> ?").run([.text(kiosk), .text(kiosk)])
+        return db.changes
+    }
+
+    public func markExported(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) {
+        try db.transaction { () throws(StoreError) in
+            let statement = try db.prepare("UPDATE records SET exported_at_ms = ? WHERE id = ?")
+            for id in ids { try statement.run([.integer(now), .text(id.uuidString.lowercased())]) }
+        }
+    }
+
+    /// Deletes synced records older than the retention; pending records are never touched.
+    @discardableResult
+    public func purgeSynced(nowMilliseconds now: Int64, retention: Duration = RecordStore.retention) throws(StoreError) -> Int {
+        let cutoff = now - retention.components.seconds * 1000
+        try db.prepare("DELETE FROM records WHERE synced_at_ms IS NOT NULL AND synced_at_ms < ?").run([.integer(cutoff)])
+        return db.changes
+    }
+
+    public func setState(_ key: SyncStateKey, _ value: String) throws(StoreError) {
+        try db.prepare("INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .run([.text(key.rawValue), .text(value)])
+    }
+
+    // MARK: - Reading
+
+    /// The oldest pending records, in sequence order.
+    public func pending(limit: Int) throws(StoreError) -> [ScanRecord] {
+        try records(where: "synced_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
+    }
+
+    public func all() throws(StoreError) -> [ScanRecord] {
+        try records(where: "1 ORDER BY sequence", [])
+    }
+
+    public func state(_ key: SyncStateKey) throws(StoreError) -> String? {
+        var value: String?
+        try db.prepare("SELECT value FROM sync_state WHERE key = ?").query([.text(key.rawValue)]) { row in value = row.text(0) }
+        return value
+    }
+
+    public func summary() throws(StoreError) -> StoreSummary {
+        var s = StoreSummary()
+        try db.prepare("""
+            SELECT COUNT(*), COALESCE(SUM(synced_at_ms IS NULL), 0),
+                   MIN(CASE WHEN synced_at_ms IS NULL THEN captured_at_ms END),
+                   MIN(CASE WHEN synced_at_ms IS NULL THEN sequence END),
+                   COALESCE(SUM(synced_at_ms IS NULL AND exported_at_ms IS NOT NULL), 0)
+            FROM records
+            """).query { row in
+            s.total = Int(row.integer(0))
+            s.pending = Int(row.integer(1))
+            s.oldestPendingCapturedAtMilliseconds = row.isNull(2) ? nil : row.integer(2)
+            s.oldestPendingSequence = row.isNull(3) ? nil : row.integer(3)
+            s.pendingExported = Int(row.integer(4))
+        }
+        s.lastSuccess = try state(.lastSuccess)
+        s.lastError = try state(.lastError)
+        s.lastAttempt = try state(.lastAttempt)
+        return s
+    }
+
+    /// Records per category captured at or after `since` (e.g. local midnight), for the Ready screen.
+    public func counts(sinceMilliseconds since: Int64) throws(StoreError) -> [WasteCategory: Int] {
+        var counts: [WasteCategory: Int] = [:]
+        try db.prepare("SELECT category, COUNT(*) FROM records WHERE captured_at_ms >= ? GROUP BY category")
+            .query([.integer(since)]) { row in
+                if let c = WasteCategory(rawValue: row.text(0)) { counts[c] = Int(row.integer(1)) }
+            }
+        return counts
+    }
+
+    private func records(where clause: String, _ values: [SQLiteStatement.Value]) throws(StoreError) -> [ScanRecord] {
+        var result: [ScanRecord] = []
+        try db.prepare("""
+            SELECT id, sequence, kiosk, captured_at_ms, label, category, confidence, top, model_version, language,
+                   correction, thumbnail FROM records WHERE \(clause)
+            """).query(values) { (row) throws(StoreError) in
+            guard let id = UUID(uuidString: row.text(0)), let category = WasteCategory(rawValue: row.text(5)),
+                let language = Language(rawValue: row.text(9))
+            else { throw StoreError(path: path, reason: "record \(row.text(0)) is damaged") }
+            result.append(ScanRecord(
+                id: id, kiosk: row.text(2), capturedAtMilliseconds: row.integer(3), sequence: row.integer(1),
+                label: row.text(4), category: category, confidence: row.real(6), top: Self.decodeTop(row.text(7)),
+                modelVersion: row.text(8), language: language, correction: row.isNull(10) ? nil : row.text(10),
+                thumbnail: row.blob(11).map { Data($0) }))
+        }
+        return result
+    }
+
+    private static func encodeTop(_ top: [ScanRecord.Guess]) -> String {
+        (try? String(decoding: JSONEncoder().encode(top), as: UTF8.self)) ?? "[]"
+    }
+
+    private static func decodeTop(_ text: String) -> [ScanRecord.Guess] {
+        (try? JSONDecoder().decode([ScanRecord.Guess].self, from: Data(text.utf8))) ?? []
+    }
+}
+
+@available(*, unavailable)
+extension RecordStore: Sendable {}
+
+public enum SyncStateKey: String, Sendable {
+    case lastSuccess = "last_success"
+    case lastError = "last_error"
+    case lastAttempt = "last_attempt"
+}
+
+public struct StoreSummary: Sendable, Equatable {
+    public var total = 0
+    public var pending = 0
+    public var pendingExported = 0
+    public var oldestPendingCapturedAtMilliseconds: Int64?
+    public var oldestPendingSequence: Int64?
+    public var lastSuccess: String?
+    public var lastError: String?
+    public var lastAttempt: String?
+}

@@ -1,0 +1,155 @@
+internal import CSQLite
+
+/// What went wrong with the local record store, naming the database file.
+public struct StoreError: Error, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// One SQLite connection; owns its `sqlite3*` and closes it on deinit. Used by one thread at a time.
+final class SQLiteConnection {
+    let path: String
+    private let handle: OpaquePointer
+
+    init(path: String, readOnly: Bool = false) throws(StoreError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError(path: path, reason: reason)
+        }
+        handle = db
+        // Other processes (the technician's commands) write too: wait for their lock instead of failing.
+        sqlite3_busy_timeout(db, 10_000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    func execute(_ sql: String) throws(StoreError) {
+        var message: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
+            let reason = message.map { String(cString: $0) } ?? lastError
+            sqlite3_free(message)
+            throw StoreError(path: path, reason: reason)
+        }
+    }
+
+    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw StoreError(path: path, reason: "\(lastError) in: \(sql)")
+        }
+        return SQLiteStatement(statement, connection: self)
+    }
+
+    /// Runs `body` in an IMMEDIATE transaction (the write lock taken at once): committed when it returns,
+    /// rolled back when it throws.
+    func transaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+}
+
+@available(*, unavailable)
+extension SQLiteConnection: Sendable {}
+
+/// A prepared statement; finalized on deinit.
+final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let connection: SQLiteConnection
+
+    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection) {
+        self.statement = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    enum Value {
+        case integer(Int64)
+        case real(Double)
+        case text(String)
+        case blob([UInt8])
+        case null
+    }
+
+    func bind(_ values: [Value]) throws(StoreError) {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
+            case .real(let v): rc = sqlite3_bind_double(statement, index, v)
+            case .text(let v): rc = kiosk_sqlite3_bind_text(statement, index, v, -1)
+            case .blob(let v): rc = v.withUnsafeBytes { kiosk_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
+            case .null: rc = sqlite3_bind_null(statement, index)
+            }
+            if rc != SQLITE_OK { throw StoreError(path: connection.path, reason: connection.lastError) }
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ values: [Value] = []) throws(StoreError) {
+        try bind(values)
+        let rc = sqlite3_step(statement)
+        if rc != SQLITE_DONE && rc != SQLITE_ROW { throw StoreError(path: connection.path, reason: connection.lastError) }
+        sqlite3_reset(statement)
+    }
+
+    /// Runs a query and hands each row to `row`.
+    func query(_ values: [Value] = [], _ row: (SQLiteRow) throws(StoreError) -> Void) throws(StoreError) {
+        try bind(values)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw StoreError(path: connection.path, reason: connection.lastError) }
+            try row(SQLiteRow(statement: statement))
+        }
+    }
+}
+
+@available(*, unavailable)
+extension SQLiteStatement: Sendable {}
+
+/// The current row of a query; valid only inside the `query` closure.
+struct SQLiteRow {
+    fileprivate let statement: OpaquePointer
+
+    func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
+    func integer(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }
+    func real(_ column: Int) -> Double { sqlite3_column_double(statement, Int32(column)) }
+    func text(_ column: Int) -> String {
+        guard let p = sqlite3_column_text(statement, Int32(column)) else { return "" }
+        return String(cString: p)
+    }
+    func blob(_ column: Int) -> [UInt8]? {
+        let count = Int(sqlite3_column_bytes(statement, Int32(column)))
+        guard let p = sqlite3_column_blob(statement, Int32(column)) else { return isNull(column) ? nil : [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: count))
+    }
+}

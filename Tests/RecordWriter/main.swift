@@ -1,0 +1,24 @@
+// Appends scan records as fast as it can and prints "ack <id>" after each append has returned (the record is
+// then acknowledged). The power-loss test kills it with SIGKILL at random moments and checks that every
+// acknowledged record is in the store and the file is intact.
+import Foundation
+import KioskCore
+import Sync
+
+let directory = CommandLine.arguments[1]
+let count = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 1_000_000 : 1_000_000
+do {
+    let store = try RecordStore(dataDirectory: directory)
+    for i in 0..<count {
+        let record = ScanRecord(
+            kiosk: "writer", capturedAtMilliseconds: Int64(Date().timeIntervalSince1970 * 1000), label: "glass",
+            category: .recyclable, confidence: 0.9, top: [.init(label: "glass", p: 0.9)], modelVersion: "test",
+            language: .en, thumbnail: i % 10 == 0 ? Data(repeating: UInt8(i % 251), count: 4096) : nil)
+        let stored = try store.append(record)
+        // Unbuffered, so a line printed is a line the test sees even when the writer is killed right after.
+        FileHandle.standardOutput.write(Data("ack \(stored.id.uuidString.lowercased()) \(stored.sequence)\n".utf8))
+    }
+} catch {
+    FileHandle.standardError.write(Data("record-writer: \(error)\n".utf8))
+    exit(1)
+}
