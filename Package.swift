@@ -8,12 +8,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kiosk", targets: ["KioskApp"]),
+        .executable(name: "kiosk-central", targets: ["KioskCentral"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, one target each.
@@ -22,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CV4L2"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The domain: categories, catalogue, classification results, protocols.
@@ -50,19 +54,42 @@ let package = Package(
             name: "Camera",
             dependencies: ["KioskCore", "Imaging", "CV4L2", .product(name: "Logging", package: "swift-log")]
         ),
+        // A thin owner of libsqlite3 connections and statements, for the kiosk's store and the server's.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        // What crosses between kiosk and server: record batches and answers, the signed offline bundle.
+        .target(
+            name: "SyncWire",
+            dependencies: ["KioskCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Scan records on the kiosk (SQLite), the outbox and the sync with the central server.
         .target(
             name: "Sync",
             dependencies: [
-                "KioskCore", "CSQLite",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "KioskCore", "SQLite", "SyncWire", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The central server's rules and storage (no HTTP here).
+        .target(
+            name: "Central",
+            dependencies: [
+                "KioskCore", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // `kiosk-central`: the city's server (Hummingbird) and its admin commands.
+        .executableTarget(
+            name: "KioskCentral",
+            dependencies: [
+                "Central", "SyncWire", "KioskCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "KioskApp",
             dependencies: [
-                "KioskCore", "Imaging", "Inference", "Camera", "Sync",
+                "KioskCore", "Imaging", "Inference", "Camera", "SQLite", "Sync", "SyncWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,7 +106,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
-        .testTarget(name: "SyncTests", dependencies: ["Sync", "KioskCore"]),
+        .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncWire", "SQLite", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,14 +1,23 @@
 import ArgumentParser
 import Foundation
 import KioskCore
+import SQLite
 import Sync
+import SyncWire
 
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Show the outbox: pending records, the oldest one, the last sync and error.")
+        commandName: "sync",
+        abstract: "Push pending records to the central server now (safe while the kiosk app runs), or show the outbox.")
 
-    @Flag(name: .long, help: "Print the outbox status.")
+    @Flag(name: .long, help: "Print the outbox status instead: pending records, the oldest one, the last sync and error.")
     var status = false
+
+    @Option(name: .long, help: "Records per request (at most 500).")
+    var batchSize = 500
+
+    @Option(name: .long, help: "Seconds a request may take in all.")
+    var timeout = 30.0
 
     @Flag(name: .long, help: "With --status: one JSON object.")
     var json = false
@@ -16,11 +25,7 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        guard status else {
-            // Pushing needs the central server (kiosk-central), which is not built yet.
-            throw fail("pushing records to the server is not available in this version; records stay in "
-                       + "\(data.directory) (see: kiosk sync --status, kiosk export --to DIR)")
-        }
+        guard status else { return try push() }
         let store = try data.openStore()
         let summary: StoreSummary
         do {
@@ -44,6 +49,28 @@ struct SyncCommand: ParsableCommand {
             print("oldest pending: \(oldest.map { "\($0) (#\(summary.oldestPendingSequence ?? 0))" } ?? "none")")
             print("last success: \(summary.lastSuccess ?? "never")")
             print("last error: \(summary.lastError ?? "none")")
+        }
+    }
+}
+
+extension SyncCommand {
+    func push() throws {
+        guard let enrollment = try data.enrollment() else { throw fail(SyncError.notEnrolled.description) }
+        let store = try data.openStore()
+        var options = CurlTransport.Options()
+        options.totalTimeoutMilliseconds = Int(timeout * 1000)
+        let outbox = Outbox(store: store, transport: CurlTransport(enrollment: enrollment, options: options),
+                            kiosk: enrollment.kiosk, batchSize: batchSize, now: { Clock.nowMilliseconds })
+        let pending = (try? store.summary().pending) ?? 0
+        print("pushing \(pending) pending records to \(enrollment.server) as \(enrollment.kiosk)")
+        do {
+            let report = try outbox.pushAll { report, remaining in
+                print("  batch \(report.batches): \(report.sent) sent (\(report.accepted) new, \(report.duplicates) already held), \(remaining) pending")
+            }
+            print("done: \(report.sent) records in \(report.batches) batches, \(report.accepted) new on the server, "
+                  + "\(report.duplicates) it already had")
+        } catch {
+            throw fail("\(error) (records are kept; retry with kiosk sync, or carry them with kiosk export --to DIR)")
         }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import KioskCore
+import SQLite
 
 /// The kiosk's scan records in SQLite (`records.sqlite` in the data folder): WAL, `synchronous=FULL` (a record
 /// `append` returned is on disk and survives a power cut), versioned migrations. Pending records are never
@@ -181,7 +182,7 @@ public final class RecordStore {
             s.pendingExported = Int(row.integer(4))
         }
         s.lastSuccess = try state(.lastSuccess)
-        s.lastError = try state(.lastError)
+        s.lastError = try state(.lastError).flatMap { $0.isEmpty ? nil : $0 }
         s.lastAttempt = try state(.lastAttempt)
         return s
     }

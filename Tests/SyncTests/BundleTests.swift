@@ -2,6 +2,7 @@ import Foundation
 import KioskCore
 import Testing
 
+import SyncWire
 @testable import Sync
 
 struct OfflineBundleTests {
@@ -10,7 +11,7 @@ struct OfflineBundleTests {
     @Test func aSignedBundleOpensWithTheKiosksToken() throws {
         let records = [sampleRecord(), sampleRecord("food", category: .kitchen)]
         let bytes = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5, records: records).signed(token: token)
-        let opened = try OfflineBundle.open(bytes) { $0 == "station-7" ? token : nil }
+        let opened = try OfflineBundle.open(bytes) { $0 == "station-7" ? OfflineBundle.key(forToken: token) : nil }
         #expect(opened.records == records)
         #expect(opened.kiosk == "station-7")
     }
@@ -20,19 +21,19 @@ struct OfflineBundleTests {
         var text = String(decoding: bytes, as: UTF8.self)
         text = text.replacingOccurrences(of: "0.87", with: "0.99")
         #expect(throws: BundleError.badSignature("station-7")) {
-            _ = try OfflineBundle.open(Array(text.utf8)) { _ in token }
+            _ = try OfflineBundle.open(Array(text.utf8)) { _ in OfflineBundle.key(forToken: token) }
         }
         #expect(throws: BundleError.badSignature("station-7")) {
-            _ = try OfflineBundle.open(bytes) { _ in "another-token-0123456789" }
+            _ = try OfflineBundle.open(bytes) { _ in OfflineBundle.key(forToken: "another-token-0123456789") }
         }
         #expect(throws: BundleError.unknownKiosk("station-7")) { _ = try OfflineBundle.open(bytes) { _ in nil } }
-        #expect(throws: BundleError.self) { _ = try OfflineBundle.open(Array("{\"format\":1}".utf8)) { _ in token } }
+        #expect(throws: BundleError.self) { _ = try OfflineBundle.open(Array("{\"format\":1}".utf8)) { _ in OfflineBundle.key(forToken: token) } }
     }
 
     @Test func aRecordOfAnotherKioskInsideIsRefused() throws {
         let bytes = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5,
                                       records: [sampleRecord(kiosk: "station-8")]).signed(token: token)
-        #expect(throws: BundleError.self) { _ = try OfflineBundle.open(bytes) { _ in token } }
+        #expect(throws: BundleError.self) { _ = try OfflineBundle.open(bytes) { _ in OfflineBundle.key(forToken: token) } }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import KioskCore
 import Testing
 
+import SQLite
 @testable import Sync
 
 func temporaryFolder(_ tag: String) throws -> String {

@@ -13,12 +13,12 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// One SQLite connection; owns its `sqlite3*` and closes it on deinit. Used by one thread at a time.
-final class SQLiteConnection {
-    let path: String
+/// One SQLite connection (WAL-friendly: waits up to 10 s for another writer's lock); owns its `sqlite3*` and closes it on deinit. Used by one thread at a time.
+public final class SQLiteConnection {
+    public let path: String
     private let handle: OpaquePointer
 
-    init(path: String, readOnly: Bool = false) throws(StoreError) {
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
         self.path = path
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -36,7 +36,7 @@ final class SQLiteConnection {
 
     deinit { sqlite3_close_v2(handle) }
 
-    func execute(_ sql: String) throws(StoreError) {
+    public func execute(_ sql: String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
             let reason = message.map { String(cString: $0) } ?? lastError
@@ -45,7 +45,7 @@ final class SQLiteConnection {
         }
     }
 
-    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+    public func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw StoreError(path: path, reason: "\(lastError) in: \(sql)")
@@ -55,7 +55,7 @@ final class SQLiteConnection {
 
     /// Runs `body` in an IMMEDIATE transaction (the write lock taken at once): committed when it returns,
     /// rolled back when it throws.
-    func transaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
+    public func transaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -67,16 +67,16 @@ final class SQLiteConnection {
         }
     }
 
-    var changes: Int { Int(sqlite3_changes(handle)) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
 
-    var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+    public var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 }
 
 @available(*, unavailable)
 extension SQLiteConnection: Sendable {}
 
 /// A prepared statement; finalized on deinit.
-final class SQLiteStatement {
+public final class SQLiteStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
 
@@ -87,7 +87,7 @@ final class SQLiteStatement {
 
     deinit { sqlite3_finalize(statement) }
 
-    enum Value {
+    public enum Value {
         case integer(Int64)
         case real(Double)
         case text(String)
@@ -95,7 +95,7 @@ final class SQLiteStatement {
         case null
     }
 
-    func bind(_ values: [Value]) throws(StoreError) {
+    public func bind(_ values: [Value]) throws(StoreError) {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
         for (i, value) in values.enumerated() {
@@ -113,7 +113,7 @@ final class SQLiteStatement {
     }
 
     /// Runs a statement that returns no rows.
-    func run(_ values: [Value] = []) throws(StoreError) {
+    public func run(_ values: [Value] = []) throws(StoreError) {
         try bind(values)
         let rc = sqlite3_step(statement)
         if rc != SQLITE_DONE && rc != SQLITE_ROW { throw StoreError(path: connection.path, reason: connection.lastError) }
@@ -121,7 +121,7 @@ final class SQLiteStatement {
     }
 
     /// Runs a query and hands each row to `row`.
-    func query(_ values: [Value] = [], _ row: (SQLiteRow) throws(StoreError) -> Void) throws(StoreError) {
+    public func query(_ values: [Value] = [], _ row: (SQLiteRow) throws(StoreError) -> Void) throws(StoreError) {
         try bind(values)
         defer { sqlite3_reset(statement) }
         while true {
@@ -137,17 +137,17 @@ final class SQLiteStatement {
 extension SQLiteStatement: Sendable {}
 
 /// The current row of a query; valid only inside the `query` closure.
-struct SQLiteRow {
+public struct SQLiteRow {
     fileprivate let statement: OpaquePointer
 
-    func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
-    func integer(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }
-    func real(_ column: Int) -> Double { sqlite3_column_double(statement, Int32(column)) }
-    func text(_ column: Int) -> String {
+    public func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
+    public func integer(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }
+    public func real(_ column: Int) -> Double { sqlite3_column_double(statement, Int32(column)) }
+    public func text(_ column: Int) -> String {
         guard let p = sqlite3_column_text(statement, Int32(column)) else { return "" }
         return String(cString: p)
     }
-    func blob(_ column: Int) -> [UInt8]? {
+    public func blob(_ column: Int) -> [UInt8]? {
         let count = Int(sqlite3_column_bytes(statement, Int32(column)))
         guard let p = sqlite3_column_blob(statement, Int32(column)) else { return isNull(column) ? nil : [] }
         return Array(UnsafeRawBufferPointer(start: p, count: count))

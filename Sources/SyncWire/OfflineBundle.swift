@@ -7,8 +7,9 @@ import Foundation
 import KioskCore
 
 /// Pending records carried to the server on a USB stick when there is no network: a JSON document whose
-/// payload is signed with HMAC-SHA256 keyed by the kiosk's token, so the server can tell it came from that kiosk
-/// and was not altered. Importing is idempotent (record ids), so a bundle may be imported twice, and records
+/// payload is signed with HMAC-SHA256, so the server can tell it came from that kiosk and was not altered.
+/// The key is SHA-256 of the kiosk's token: the server stores only that hash (never the token), and the token
+/// itself stays the only credential for pushing over HTTP. Importing is idempotent (record ids), so a bundle may be imported twice, and records
 /// also pushed later over the network are not counted twice.
 public struct OfflineBundle: Sendable, Equatable {
     public static let format = "kiosk-bundle/1"
@@ -46,21 +47,25 @@ public struct OfflineBundle: Sendable, Equatable {
         }
     }
 
+    /// The signing key for a token: its SHA-256, which is also what the server stores.
+    public static func key(forToken token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+
     /// The bundle file's bytes.
     public func signed(token: String) throws(BundleError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             let payload = String(decoding: try encoder.encode(Payload(kiosk: kiosk, createdAtMilliseconds: createdAtMilliseconds, records: records)), as: UTF8.self)
-            let envelope = Envelope(format: Self.format, payload: payload, hmacSHA256: Self.mac(payload, token: token))
+            let envelope = Envelope(format: Self.format, payload: payload, hmacSHA256: Self.mac(payload, key: Self.key(forToken: token)))
             return [UInt8](try encoder.encode(envelope)) + [0x0A]
         } catch {
             throw .malformed("cannot encode: \(error)")
         }
     }
 
-    /// Reads and verifies a bundle; `token(kiosk)` gives the token of the kiosk the payload names.
-    public static func open(_ bytes: [UInt8], token: (String) -> String?) throws(BundleError) -> OfflineBundle {
+    /// Reads and verifies a bundle; `key(kiosk)` gives the signing key (`key(forToken:)`) of the kiosk the
+    /// payload names, nil when that kiosk is unknown.
+    public static func open(_ bytes: [UInt8], key: (String) throws -> [UInt8]?) throws(BundleError) -> OfflineBundle {
         let envelope: Envelope
         do {
             envelope = try JSONDecoder().decode(Envelope.self, from: Data(bytes))
@@ -74,8 +79,14 @@ public struct OfflineBundle: Sendable, Equatable {
         } catch {
             throw .malformed("payload is not valid (\(error))")
         }
-        guard let key = token(payload.kiosk) else { throw .unknownKiosk(payload.kiosk) }
-        let expected = mac(envelope.payload, token: key)
+        let signingKey: [UInt8]?
+        do {
+            signingKey = try key(payload.kiosk)
+        } catch {
+            throw .malformed("cannot look up kiosk \(payload.kiosk): \(error)")
+        }
+        guard let signingKey else { throw .unknownKiosk(payload.kiosk) }
+        let expected = mac(envelope.payload, key: signingKey)
         // Compared in constant time: the MAC is a secret-derived value.
         guard expected.utf8.count == envelope.hmacSHA256.utf8.count,
             zip(expected.utf8, envelope.hmacSHA256.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
@@ -86,8 +97,8 @@ public struct OfflineBundle: Sendable, Equatable {
         return OfflineBundle(kiosk: payload.kiosk, createdAtMilliseconds: payload.createdAtMilliseconds, records: payload.records)
     }
 
-    static func mac(_ payload: String, token: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: Array(token.utf8)))
+    static func mac(_ payload: String, key: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: key))
         return code.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }

@@ -1,0 +1,27 @@
+import KioskCore
+import SyncWire
+
+/// Where the central server keeps devices and records. SQLite by default; PostgreSQL is the fleet option.
+public protocol CentralStore: Sendable {
+    /// Registers a kiosk with the SHA-256 (hex) of its token. Throws `.conflict` when the name is taken.
+    func addDevice(name: String, tokenHash: String, atMilliseconds: Int64) async throws(CentralError)
+    /// The kiosk a token hash belongs to.
+    func kiosk(forTokenHash hash: String) async throws(CentralError) -> String?
+    /// The kiosk's token hash (its bundle signing key, hex), nil when unknown.
+    func tokenHash(forKiosk name: String) async throws(CentralError) -> String?
+    /// Stores the records that are new, all in one transaction; answers per record, in order.
+    func ingest(_ records: [ScanRecord], receivedAtMilliseconds: Int64) async throws(CentralError) -> [BatchResponse.Result]
+    func count(kiosk: String?) async throws(CentralError) -> Int
+}
+
+public enum CentralError: Error, Equatable, CustomStringConvertible {
+    case storage(String)
+    case conflict(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .storage(let m), .conflict(let m), .invalid(let m): return m
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Crypto
+import Foundation
+import KioskCore
+import SyncWire
+
+/// The server's rules for a batch, apart from HTTP: who may send what, and what a well-formed batch is.
+public struct Ingest: Sendable {
+    public let store: any CentralStore
+    public let clock: @Sendable () -> Int64
+
+    public init(store: any CentralStore, clock: @escaping @Sendable () -> Int64 = Ingest.wallClockMilliseconds) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public static func wallClockMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// SHA-256 hex of a token: what the server stores.
+    public static func hash(token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new random token (256 bits, hex).
+    public static func newToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+    }
+
+    public enum Rejection: Error, Equatable {
+        case unauthorized(String)
+        case forbidden(String)
+        case badRequest(String)
+        case tooLarge(String)
+        case unavailable(String)
+    }
+
+    /// The kiosk a bearer token authenticates.
+    public func authenticate(authorization: String?) async throws(Rejection) -> String {
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
+            throw .unauthorized("missing bearer token (Authorization: Bearer TOKEN)")
+        }
+        let token = String(authorization.dropFirst(7))
+        do {
+            guard let kiosk = try await store.kiosk(forTokenHash: Self.hash(token: token)) else {
+                throw Rejection.unauthorized("unknown token")
+            }
+            return kiosk
+        } catch let rejection as Rejection {
+            throw rejection
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    /// Parses, checks and stores a batch body (already gunzipped) from an authenticated kiosk.
+    public func accept(body: [UInt8], from kiosk: String) async throws(Rejection) -> BatchResponse {
+        let batch: RecordBatch
+        do {
+            batch = try WireJSON.decoder().decode(RecordBatch.self, from: Data(body))
+        } catch {
+            throw .badRequest("malformed batch: \(Self.describe(error))")
+        }
+        try check(batch, from: kiosk)
+        do {
+            return BatchResponse(results: try await store.ingest(batch.records, receivedAtMilliseconds: clock()))
+        } catch {
+            throw .unavailable("storage: \(error)")
+        }
+    }
+
+    public func check(_ batch: RecordBatch, from kiosk: String) throws(Rejection) {
+        guard batch.records.count <= RecordBatch.maximumRecords else {
+            throw .tooLarge("batch of \(batch.records.count) records; at most \(RecordBatch.maximumRecords)")
+        }
+        guard batch.kiosk == kiosk else { throw .forbidden("this token belongs to \(kiosk), not \(batch.kiosk)") }
+        if let other = batch.records.first(where: { $0.kiosk != kiosk }) {
+            throw .forbidden("record \(other.id) belongs to \(other.kiosk), not \(kiosk)")
+        }
+        for (i, r) in batch.records.enumerated() {
+            guard !r.label.isEmpty, r.label.count <= 64, (0...1).contains(r.confidence), r.sequence > 0,
+                r.top.count <= 10
+            else { throw .badRequest("record \(i) (\(r.id)) has an empty label, a confidence outside 0-1 or no sequence") }
+        }
+    }
+
+    /// DecodingError in one line, naming the field.
+    static func describe(_ error: Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch e {
+        case .dataCorrupted(let c): return "\(path(c).isEmpty ? "body" : path(c)): \(c.debugDescription)"
+        case .keyNotFound(let k, let c): return "\(path(c)).\(k.stringValue) is missing"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(path(c)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+import KioskCore
+import SQLite
+import SyncWire
+
+/// The central store on SQLite: one connection, used only on its own serial queue, so neither the event loops nor
+/// the cooperative pool ever wait on the disk.
+public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
+    // `connection` is touched only inside `queue` (see `run`); that is what makes this class Sendable.
+    private let connection: SQLiteConnection
+    private let queue = DispatchQueue(label: "kiosk-central.sqlite")
+    public let path: String
+
+    static let migrations: [String] = [
+        """
+        CREATE TABLE devices (
+            name TEXT PRIMARY KEY NOT NULL,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY NOT NULL,
+            kiosk TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            captured_at_ms INTEGER NOT NULL,
+            received_at_ms INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            category TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            top TEXT NOT NULL,
+            model_version TEXT NOT NULL,
+            language TEXT NOT NULL,
+            correction TEXT,
+            thumbnail BLOB
+        );
+        CREATE INDEX records_kiosk ON records(kiosk, sequence);
+        CREATE INDEX records_captured ON records(captured_at_ms);
+        """,
+    ]
+
+    public init(path: String) throws(CentralError) {
+        self.path = path
+        do throws(StoreError) {
+            connection = try SQLiteConnection(path: path)
+            try connection.execute("PRAGMA journal_mode=WAL")
+            try connection.execute("PRAGMA synchronous=FULL")
+            var version: Int64 = 0
+            try connection.prepare("PRAGMA user_version").query { row in version = row.integer(0) }
+            if version > Int64(Self.migrations.count) {
+                throw StoreError(path: path, reason: "written by a newer kiosk-central (schema \(version))")
+            }
+            for (i, script) in Self.migrations.enumerated() where Int64(i) >= version {
+                try connection.transaction { () throws(StoreError) in
+                    try connection.execute(script)
+                    try connection.execute("PRAGMA user_version = \(i + 1)")
+                }
+            }
+        } catch {
+            throw .storage(error.description)
+        }
+    }
+
+    private func run<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(CentralError) -> R) async throws(CentralError) -> R {
+        let result: Result<R, CentralError> = await withCheckedContinuation { continuation in
+            queue.async {
+                do throws(CentralError) {
+                    continuation.resume(returning: .success(try body(self.connection)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private static func storage<R>(_ body: () throws(StoreError) -> R) throws(CentralError) -> R {
+        do {
+            return try body()
+        } catch {
+            throw .storage(error.description)
+        }
+    }
+
+    public func addDevice(name: String, tokenHash: String, atMilliseconds now: Int64) async throws(CentralError) {
+        try await run { (db) throws(CentralError) in
+            let taken = try Self.storage { () throws(StoreError) -> Bool in
+                var found = false
+                try db.prepare("SELECT 1 FROM devices WHERE name = ?").query([.text(name)]) { _ in found = true }
+                return found
+            }
+            if taken { throw .conflict("a kiosk named \(name) is already registered") }
+            try Self.storage { () throws(StoreError) in
+                try db.prepare("INSERT INTO devices (name, token_sha256, created_at_ms) VALUES (?, ?, ?)")
+                    .run([.text(name), .text(tokenHash), .integer(now)])
+            }
+        }
+    }
+
+    public func kiosk(forTokenHash hash: String) async throws(CentralError) -> String? {
+        try await run { (db) throws(CentralError) in
+            try Self.storage { () throws(StoreError) -> String? in
+                var name: String?
+                try db.prepare("SELECT name FROM devices WHERE token_sha256 = ?").query([.text(hash)]) { row in name = row.text(0) }
+                return name
+            }
+        }
+    }
+
+    public func tokenHash(forKiosk name: String) async throws(CentralError) -> String? {
+        try await run { (db) throws(CentralError) in
+            try Self.storage { () throws(StoreError) -> String? in
+                var hash: String?
+                try db.prepare("SELECT token_sha256 FROM devices WHERE name = ?").query([.text(name)]) { row in hash = row.text(0) }
+                return hash
+            }
+        }
+    }
+
+    public func ingest(_ records: [ScanRecord], receivedAtMilliseconds now: Int64) async throws(CentralError) -> [BatchResponse.Result] {
+        try await run { (db) throws(CentralError) in
+            try Self.storage { () throws(StoreError) -> [BatchResponse.Result] in
+                // One transaction: a batch is stored whole or not at all.
+                try db.transaction { () throws(StoreError) -> [BatchResponse.Result] in
+                    let insert = try db.prepare("""
+                        INSERT INTO records (id, kiosk, sequence, captured_at_ms, received_at_ms, label, category,
+                            confidence, top, model_version, language, correction, thumbnail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                        """)
+                    let encoder = WireJSON.encoder()
+                    return try records.map { (r) throws(StoreError) -> BatchResponse.Result in
+                        let top = (try? String(decoding: encoder.encode(r.top), as: UTF8.self)) ?? "[]"
+                        try insert.run([
+                            .text(r.id.uuidString.lowercased()), .text(r.kiosk), .integer(r.sequence),
+                            .integer(r.capturedAtMilliseconds), .integer(now), .text(r.label), .text(r.category.rawValue),
+                            .real(r.confidence), .text(top), .text(r.modelVersion), .text(r.language.rawValue),
+                            r.correction.map { .text($0) } ?? .null, r.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
+                        ])
+                        return .init(id: r.id, status: db.changes == 1 ? .accepted : .duplicate)
+                    }
+                }
+            }
+        }
+    }
+
+    public func count(kiosk: String?) async throws(CentralError) -> Int {
+        try await run { (db) throws(CentralError) in
+            try Self.storage { () throws(StoreError) -> Int in
+                var n: Int64 = 0
+                if let kiosk {
+                    try db.prepare("SELECT COUNT(*) FROM records WHERE kiosk = ?").query([.text(kiosk)]) { row in n = row.integer(0) }
+                } else {
+                    try db.prepare("SELECT COUNT(*) FROM records").query { row in n = row.integer(0) }
+                }
+                return Int(n)
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Central
+import Foundation
+import KioskCore
+import SyncWire
+
+@main
+struct KioskCentral: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kiosk-central",
+        abstract: "The city's central server for waste-sorting kiosks: receives their scan records.",
+        subcommands: [ServeCommand.self, DeviceCommand.self, ImportCommand.self, CountCommand.self])
+}
+
+/// Prints one line naming what went wrong and ends with a non-zero status.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("kiosk-central: error: \(message)\n".utf8))
+    return ExitCode(1)
+}
+
+struct DatabaseOptions: ParsableArguments {
+    static let defaultDatabase = "sqlite:/var/lib/kiosk-central/central.sqlite"
+
+    @Option(name: .long, help: "sqlite:PATH (default \(DatabaseOptions.defaultDatabase)) or postgres://USER@HOST/DB.")
+    var database: String = DatabaseOptions.defaultDatabase
+
+    func open() throws -> any CentralStore {
+        if database.hasPrefix("sqlite:") {
+            let path = String(database.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw fail("--database sqlite: needs a file path, e.g. sqlite:/var/lib/kiosk-central/central.sqlite") }
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            do {
+                return try SQLiteCentralStore(path: path)
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            throw fail("--database \(database): PostgreSQL storage is not built yet; use sqlite:PATH")
+        }
+        throw fail("--database \(database): expected sqlite:PATH or postgres://...")
+    }
+}
+
+struct DeviceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "Manage kiosks.", subcommands: [DeviceAddCommand.self])
+}
+
+struct DeviceAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Register a kiosk; prints its new token alone on the last line (stored hashed).")
+
+    @Argument(help: "The kiosk's name (letters, digits, '-', '_', '.').")
+    var name: String
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard !name.isEmpty, name.count <= 64,
+            name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
+        else { throw fail("kiosk name \"\(name)\" must be 1-64 letters, digits, '-', '_' or '.'") }
+        let store = try database.open()
+        let token = Ingest.newToken()
+        do {
+            try await store.addDevice(name: name, tokenHash: Ingest.hash(token: token), atMilliseconds: Ingest.wallClockMilliseconds())
+        } catch {
+            throw fail(error.description)
+        }
+        print("registered \(name); give the kiosk this token (shown once): kiosk enroll --server URL --kiosk \(name) --token TOKEN")
+        print(token)
+    }
+}
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import a kiosk's offline bundle (checks its signature; importing twice is harmless).")
+
+    @Argument(help: "A .kbundle file written by `kiosk export`.")
+    var bundle: String
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let bytes = FileManager.default.contents(atPath: bundle) else { throw fail("\(bundle): cannot read") }
+        let store = try database.open()
+        // Keys are looked up first (the bundle names its kiosk), then checked synchronously.
+        let kiosk: String
+        do {
+            let envelope = try JSONDecoder().decode(BundleKioskPeek.self, from: bytes)
+            kiosk = envelope.kiosk
+        } catch {
+            throw fail("\(bundle): not a kiosk bundle")
+        }
+        let hash: String?
+        do {
+            hash = try await store.tokenHash(forKiosk: kiosk)
+        } catch {
+            throw fail(error.description)
+        }
+        let opened: OfflineBundle
+        do {
+            opened = try OfflineBundle.open([UInt8](bytes)) { name in
+                name == kiosk ? hash.flatMap(Hex.decode) : nil
+            }
+        } catch {
+            throw fail("\(bundle): \(error)")
+        }
+        let ingest = Ingest(store: store)
+        do {
+            try ingest.check(RecordBatch(kiosk: opened.kiosk, records: []), from: opened.kiosk)
+            var accepted = 0, duplicates = 0
+            for start in stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords) {
+                let slice = Array(opened.records[start..<min(start + RecordBatch.maximumRecords, opened.records.count)])
+                let results = try await store.ingest(slice, receivedAtMilliseconds: Ingest.wallClockMilliseconds())
+                accepted += results.count { $0.status == .accepted }
+                duplicates += results.count { $0.status == .duplicate }
+            }
+            print("\(bundle): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held")
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+
+    /// Just enough of the bundle to know whose key to fetch.
+    struct BundleKioskPeek: Decodable {
+        var kiosk: String
+
+        init(from decoder: Decoder) throws {
+            struct Envelope: Decodable { var payload: String }
+            struct Payload: Decodable { var kiosk: String }
+            let envelope = try Envelope(from: decoder)
+            kiosk = try JSONDecoder().decode(Payload.self, from: Data(envelope.payload.utf8)).kiosk
+        }
+    }
+}
+
+struct CountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "count", abstract: "Print the number of records held.")
+
+    @Option(name: .long, help: "Only this kiosk's records.")
+    var kiosk: String?
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let store = try database.open()
+        do {
+            print(try await store.count(kiosk: kiosk))
+        } catch {
+            throw fail(error.description)
+        }
+    }
+}
+
+enum Hex {
+    static func decode(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(chars.count / 2)
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}

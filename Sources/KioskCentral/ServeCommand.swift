@@ -1,0 +1,106 @@
+import ArgumentParser
+import Central
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SyncWire
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server.")
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0: any free port; the one chosen is printed).")
+    var port = 8080
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(name: .long, help: "Log each request.")
+    var verbose = false
+
+    func run() async throws {
+        var logger = Logger(label: "kiosk-central")
+        logger.logLevel = verbose ? .debug : .info
+        let store = try database.open()
+        let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "kiosk-central"),
+            onServerRunning: { channel in
+                // Scripts and tests read the port from this line.
+                let line = "kiosk-central: listening on http://\(host):\(channel.localAddress?.port ?? 0)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+/// `/api/v1`: records in, health out.
+struct RecordsAPI: Sendable {
+    let ingest: Ingest
+    let logger: Logger
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("api/v1/health") { _, _ -> Response in
+            do {
+                _ = try await ingest.store.count(kiosk: "")
+                return json(.ok, #"{"status":"ok"}"#)
+            } catch {
+                return json(.serviceUnavailable, #"{"status":"storage unavailable"}"#)
+            }
+        }
+        router.post("api/v1/records") { request, _ -> Response in
+            await records(request)
+        }
+        return router
+    }
+
+    private func records(_ request: Request) async -> Response {
+        do {
+            let kiosk = try await ingest.authenticate(authorization: request.headers[.authorization])
+            var request = request
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: RecordBatch.maximumBodyBytes)
+            } catch {
+                throw Ingest.Rejection.tooLarge("body larger than \(RecordBatch.maximumBodyBytes) bytes")
+            }
+            var body = [UInt8](buffer: buffer)
+            if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
+                guard encoding == "gzip" else { throw Ingest.Rejection.badRequest("Content-Encoding \(encoding) is not supported (gzip is)") }
+                do {
+                    body = try Gzip.decompress(body, limit: RecordBatch.maximumBodyBytes)
+                } catch {
+                    throw error == .corrupt ? Ingest.Rejection.badRequest(error.description) : .tooLarge(error.description)
+                }
+            }
+            let response = try await ingest.accept(body: body, from: kiosk)
+            logger.debug("batch stored", metadata: ["kiosk": "\(kiosk)", "accepted": "\(response.accepted)", "duplicates": "\(response.duplicates)"])
+            let data = (try? WireJSON.encoder().encode(response)) ?? Data()
+            return json(.ok, String(decoding: data, as: UTF8.self))
+        } catch let rejection as Ingest.Rejection {
+            let (status, message): (HTTPResponse.Status, String) = switch rejection {
+            case .unauthorized(let m): (.unauthorized, m)
+            case .forbidden(let m): (.forbidden, m)
+            case .badRequest(let m): (.badRequest, m)
+            case .tooLarge(let m): (.contentTooLarge, m)
+            case .unavailable(let m): (.serviceUnavailable, m)
+            }
+            if status == .serviceUnavailable { logger.error("batch not stored", metadata: ["reason": "\(message)"]) }
+            let data = (try? WireJSON.encoder().encode(ErrorResponse(error: message))) ?? Data()
+            return json(status, String(decoding: data, as: UTF8.self))
+        } catch {
+            return json(.internalServerError, #"{"error":"internal error"}"#)
+        }
+    }
+
+    private func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

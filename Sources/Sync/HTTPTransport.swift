@@ -1,0 +1,170 @@
+internal import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import KioskCore
+import SyncWire
+
+/// Why a push did not (fully) go through. None of these loses a record: pending records stay pending.
+public enum SyncError: Error, Equatable, CustomStringConvertible {
+    case notEnrolled
+    /// No connection (network down, server down, DNS).
+    case unreachable(String)
+    case timeout(String)
+    /// The connection broke mid-request or mid-response.
+    case interrupted(String)
+    case tls(String)
+    /// The server answered with an error status.
+    case server(status: Int, message: String)
+    /// The server's answer could not be understood.
+    case badResponse(String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .notEnrolled: return "not enrolled (kiosk enroll --server URL --token T)"
+        case .unreachable(let m): return "server unreachable: \(m)"
+        case .timeout(let m): return "timed out: \(m)"
+        case .interrupted(let m): return "connection broken: \(m)"
+        case .tls(let m): return "TLS: \(m)"
+        case .server(let status, let m): return "server answered \(status): \(m)"
+        case .badResponse(let m): return "bad answer from the server: \(m)"
+        case .storage(let m): return m
+        }
+    }
+
+    /// Worth trying again later by itself (as opposed to needing a technician: bad token, bad record).
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable, .timeout, .interrupted: return true
+        case .server(let status, _): return status >= 500 || status == 429 || status == 408
+        default: return false
+        }
+    }
+}
+
+/// Sends one batch to the server and returns its answer.
+public protocol RecordTransport {
+    func send(_ batch: RecordBatch) throws(SyncError) -> BatchResponse
+}
+
+/// HTTP(S) through libcurl: certificate verification on (a custom CA allowed), connect and total timeouts, the
+/// proxy from the environment (http_proxy / https_proxy / no_proxy, libcurl's own handling), gzip both ways.
+public final class CurlTransport: RecordTransport {
+    public struct Options: Sendable {
+        public var connectTimeoutMilliseconds = 5_000
+        public var totalTimeoutMilliseconds = 30_000
+        public var compress = true
+
+        public init() {}
+    }
+
+    private let handle: UnsafeMutableRawPointer
+    private let url: String
+    private let token: String
+    private let caFile: String?
+    private let options: Options
+
+    public init(enrollment: Enrollment, options: Options = Options()) {
+        Self.globalInit
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        url = enrollment.server.hasSuffix("/") ? enrollment.server + "api/v1/records" : enrollment.server + "/api/v1/records"
+        token = enrollment.token
+        caFile = enrollment.caFile
+        self.options = options
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// curl_global_init is not thread-safe; run it once, before any handle exists.
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    private final class ResponseBuffer {
+        var bytes: [UInt8] = []
+        let limit = 4 << 20
+    }
+
+    public func send(_ batch: RecordBatch) throws(SyncError) -> BatchResponse {
+        let json: [UInt8]
+        do {
+            json = [UInt8](try WireJSON.encoder().encode(batch))
+        } catch {
+            throw .storage("cannot encode the batch: \(error)")
+        }
+        let body = options.compress ? Gzip.compress(json) : json
+        let (status, response) = try post(body, gzip: options.compress)
+        guard (200..<300).contains(status) else {
+            let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)).error)
+                ?? String(decoding: response.prefix(200), as: UTF8.self)
+            throw .server(status: status, message: message)
+        }
+        let answer: BatchResponse
+        do {
+            answer = try WireJSON.decoder().decode(BatchResponse.self, from: Data(response))
+        } catch {
+            throw .badResponse("\(error)")
+        }
+        let sent = Set(batch.records.map(\.id))
+        guard answer.results.allSatisfy({ sent.contains($0.id) }) else {
+            throw .badResponse("it answered for records that were not sent")
+        }
+        return answer
+    }
+
+    private func post(_ body: [UInt8], gzip: Bool) throws(SyncError) -> (Int, [UInt8]) {
+        curl_easy_reset(handle)
+        var headers: UnsafeMutablePointer<curl_slist>? = nil
+        for h in ["Content-Type: application/json", "Authorization: Bearer \(token)", "Expect:"]
+            + (gzip ? ["Content-Encoding: gzip"] : [])
+        {
+            headers = curl_slist_append(headers, h)
+        }
+        defer { curl_slist_free_all(headers) }
+        let response = ResponseBuffer()
+        let context = Unmanaged.passUnretained(response).toOpaque()
+        var rc = CURLE_OK
+        func set(_ r: CURLcode) { if rc == CURLE_OK { rc = r } }
+        set(kiosk_curl_setopt_string(handle, CURLOPT_URL, url))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_POST, 1))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
+        set(body.withUnsafeBytes { kiosk_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) })
+        set(kiosk_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.totalTimeoutMilliseconds))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
+        set(kiosk_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
+        set(kiosk_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))  // every encoding libcurl can decode
+        if let caFile { set(kiosk_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
+        set(kiosk_curl_setopt_write(handle, { data, size, count, context in
+            let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context!).takeUnretainedValue()
+            let n = size * count
+            if buffer.bytes.count + n > buffer.limit { return 0 }  // makes libcurl fail with CURLE_WRITE_ERROR
+            data.map { buffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: n)) }
+            return n
+        }, context))
+        if rc != CURLE_OK { throw .badResponse("cannot set up the request: \(String(cString: curl_easy_strerror(rc)))") }
+        rc = withExtendedLifetime(response) { curl_easy_perform(handle) }
+        guard rc == CURLE_OK else { throw Self.error(rc, url: url) }
+        var status = 0
+        _ = kiosk_curl_response_code(handle, &status)
+        return (status, response.bytes)
+    }
+
+    static func error(_ rc: CURLcode, url: String) -> SyncError {
+        let message = "\(url): \(String(cString: curl_easy_strerror(rc)))"
+        switch rc {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .unreachable(message)
+        case CURLE_OPERATION_TIMEDOUT: return .timeout(message)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return .tls(message)
+        default: return .interrupted(message)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension CurlTransport: Sendable {}

@@ -1,0 +1,121 @@
+import KioskCore
+import Logging
+import SQLite
+import SyncWire
+
+/// Pushes pending records to the server in batches until none is left or something fails. At-least-once: a
+/// record is marked synced only after the server's answer names it (accepted or duplicate); the server's dedupe
+/// by record id makes the effect exactly-once.
+public final class Outbox {
+    public struct Report: Sendable, Equatable {
+        public var sent = 0
+        public var accepted = 0
+        public var duplicates = 0
+        public var batches = 0
+    }
+
+    private let store: RecordStore
+    private let transport: any RecordTransport
+    private let kiosk: String
+    private let logger: Logger
+    private let now: () -> Int64
+    public var batchSize: Int
+
+    public init(store: RecordStore, transport: any RecordTransport, kiosk: String, batchSize: Int = RecordBatch.maximumRecords,
+                logger: Logger = Logger(label: "kiosk.sync"), now: @escaping () -> Int64) {
+        self.store = store
+        self.transport = transport
+        self.kiosk = kiosk
+        self.batchSize = max(1, min(batchSize, RecordBatch.maximumRecords))
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Sends everything pending; `progress` is called after each batch. The outcome (success or the error) is also
+    /// kept in the store for `kiosk sync --status`.
+    @discardableResult
+    public func pushAll(progress: (Report, Int) -> Void = { _, _ in }) throws(SyncError) -> Report {
+        var report = Report()
+        do throws(SyncError) {
+            try record(.lastAttempt, ISOTime.string(milliseconds: now()))
+            while true {
+                let batch = try pending()
+                if batch.isEmpty { break }
+                let answer: BatchResponse
+                do throws(SyncError) {
+                    answer = try transport.send(RecordBatch(kiosk: kiosk, records: batch))
+                } catch {
+                    if case .server(413, _) = error, batchSize > 1 {
+                        batchSize = max(1, batchSize / 2)  // a body too large for the server: smaller batches
+                        logger.info("batch too large for the server; trying \(batchSize) records")
+                        continue
+                    }
+                    throw error
+                }
+                let held = answer.results.map(\.id)
+                do throws(StoreError) {
+                    try store.markSynced(held, atMilliseconds: now())
+                } catch {
+                    throw SyncError.storage(error.description)
+                }
+                report.batches += 1
+                report.sent += batch.count
+                report.accepted += answer.accepted
+                report.duplicates += answer.duplicates
+                let remaining = (try? store.summary().pending) ?? 0
+                progress(report, remaining)
+                if held.count < batch.count {
+                    throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records")
+                }
+            }
+            try record(.lastSuccess, ISOTime.string(milliseconds: now()))
+            try? store.setState(.lastError, "")
+            return report
+        } catch {
+            try? store.setState(.lastError, "\(ISOTime.string(milliseconds: now())) \(error.description)")
+            throw error
+        }
+    }
+
+    private func pending() throws(SyncError) -> [ScanRecord] {
+        do {
+            return try store.pending(limit: batchSize)
+        } catch {
+            throw .storage(error.description)
+        }
+    }
+
+    private func record(_ key: SyncStateKey, _ value: String) throws(SyncError) {
+        do {
+            try store.setState(key, value)
+        } catch {
+            throw .storage(error.description)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Outbox: Sendable {}
+
+/// UTC timestamps for the status lines, without Foundation's formatters.
+public enum ISOTime {
+    public static func string(milliseconds: Int64) -> String {
+        var seconds = milliseconds / 1000
+        let s = Int(seconds % 60); seconds /= 60
+        let m = Int(seconds % 60); seconds /= 60
+        let h = Int(seconds % 24)
+        var days = Int(seconds / 24)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(h)):\(two(m)):\(two(s))Z"
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import KioskCore
+
+/// `POST /api/v1/records`: a kiosk's batch of scan records. The record ids are the idempotency keys.
+public struct RecordBatch: Sendable, Equatable, Codable {
+    /// The most records one request may carry.
+    public static let maximumRecords = 500
+    /// The most bytes one request body may have (after gzip decoding); thumbnails are small JPEGs.
+    public static let maximumBodyBytes = 16 << 20
+
+    public var kiosk: String
+    public var records: [ScanRecord]
+
+    public init(kiosk: String, records: [ScanRecord]) {
+        self.kiosk = kiosk
+        self.records = records
+    }
+}
+
+/// The server's answer to a batch: one result per record, in the batch's order.
+public struct BatchResponse: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Codable {
+        /// Stored now.
+        case accepted
+        /// Already held (delivered before, or imported from a bundle): nothing changed.
+        case duplicate
+    }
+
+    public struct Result: Sendable, Equatable, Codable {
+        public var id: UUID
+        public var status: Outcome
+
+        public init(id: UUID, status: Outcome) {
+            self.id = id
+            self.status = status
+        }
+    }
+
+    public var results: [Result]
+
+    public init(results: [Result]) { self.results = results }
+
+    public var accepted: Int { results.count { $0.status == .accepted } }
+    public var duplicates: Int { results.count { $0.status == .duplicate } }
+}
+
+/// The body of every 4xx/5xx answer.
+public struct ErrorResponse: Sendable, Equatable, Codable {
+    public var error: String
+
+    public init(error: String) { self.error = error }
+}
+
+/// One JSON coder setup for both ends.
+public enum WireJSON {
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static func decoder() -> JSONDecoder { JSONDecoder() }
+}

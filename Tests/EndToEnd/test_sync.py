@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""End-to-end sync tests: the built `kiosk` and `kiosk-central` on loopback, with a fault-injecting HTTP proxy
+between them (HTTP 500, slow answers past the client's timeout, connections reset mid-response after the server
+stored the batch, connections dropped), the server down and restarted, the kiosk killed with SIGKILL mid-sync,
+a kiosk clock set ten years wrong. Each ends with: the server holds exactly the kiosk's records, none lost,
+none twice.
+
+    python3 -m unittest discover -s Tests/EndToEnd      (scripts/test runs it after `swift build`)
+    KIOSK_SOAK=10000 python3 Tests/EndToEnd/test_sync.py SoakTest   (the soak run; 2,000 records by default)
+"""
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("KIOSK_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
+KIOSK, CENTRAL, WRITER = (os.path.join(BIN, n) for n in ("kiosk", "kiosk-central", "record-writer"))
+
+
+class FaultProxy:
+    """An HTTP/1.1 proxy for one request per connection that injects faults with seeded odds."""
+
+    def __init__(self, upstream_port, seed, faults):
+        self.upstream_port = upstream_port
+        self.rng = random.Random(seed)
+        self.faults = faults  # {"error500": p, "slow": p, "reset": p, "drop": p}
+        self.counts = {k: 0 for k in ["pass", *faults]}
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _pick(self):
+        with self.lock:
+            r = self.rng.random()
+            for name, p in self.faults.items():
+                if r < p:
+                    self.counts[name] += 1
+                    return name
+                r -= p
+            self.counts["pass"] += 1
+            return "pass"
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _read_request(conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            body += chunk
+        return head + b"\r\n\r\n" + body
+
+    @staticmethod
+    def _reset(conn):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        conn.close()
+
+    def _handle(self, client):
+        try:
+            request = self._read_request(client)
+            if request is None:
+                return client.close()
+            fault = self._pick()
+            if fault == "drop":
+                return self._reset(client)
+            if fault == "error500":
+                body = b'{"error":"injected failure"}'
+                client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+                return client.close()
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            # One request per connection: ask the server to close after answering.
+            request = request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
+            upstream.sendall(request)
+            response = b""
+            while True:
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    break
+                response += chunk
+            upstream.close()
+            if fault == "reset":  # the server has stored the batch; the kiosk never hears so
+                client.sendall(response[: len(response) // 2])
+                return self._reset(client)
+            if fault == "slow":
+                time.sleep(3)  # past the kiosk's --timeout 2
+            client.sendall(response)
+            client.close()
+        except OSError:
+            client.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class World:
+    """A kiosk-central on a SQLite file, a kiosk data folder enrolled with it (through the proxy when given)."""
+
+    def __init__(self, test, name="station-7"):
+        self.tmp = tempfile.TemporaryDirectory()
+        test.addCleanup(self.tmp.cleanup)
+        test.addCleanup(self.stop_server)
+        self.test = test
+        self.name = name
+        self.db = os.path.join(self.tmp.name, "central.sqlite")
+        self.data = os.path.join(self.tmp.name, "kiosk")
+        self.server = None
+        out = subprocess.run([CENTRAL, "device", "add", name, "--database", "sqlite:" + self.db],
+                             check=True, capture_output=True, text=True).stdout
+        self.token = out.strip().splitlines()[-1]
+        self.start_server()
+
+    def start_server(self):
+        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", "sqlite:" + self.db],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in self.server.stdout:
+            if line.startswith("kiosk-central: listening on "):
+                self.port = int(line.rsplit(":", 1)[1])
+                return
+        raise AssertionError("kiosk-central did not start")
+
+    def stop_server(self, sig=signal.SIGTERM):
+        if self.server and self.server.poll() is None:
+            self.server.send_signal(sig)
+            self.server.wait(10)
+        if self.server:
+            self.server.stdout.close()
+        self.server = None
+
+    def enroll(self, port):
+        subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{port}", "--token", self.token,
+                        "--kiosk", self.name, "--data-dir", self.data], check=True, capture_output=True)
+
+    def write(self, count, clock_offset_ms=0):
+        subprocess.run([WRITER, self.data, str(count), self.name, str(clock_offset_ms)], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def sync(self, *extra, timeout=120):
+        return subprocess.run([KIOSK, "sync", "--data-dir", self.data, "--timeout", "2", *extra],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def kiosk_ids(self, pending_only=False):
+        with sqlite3.connect(os.path.join(self.data, "records.sqlite")) as c:
+            where = " WHERE synced_at_ms IS NULL" if pending_only else ""
+            return {r[0].lower() for r in c.execute("SELECT id FROM records" + where)}
+
+    def server_ids(self):
+        with sqlite3.connect(self.db) as c:
+            rows = [r[0].lower() for r in c.execute("SELECT id FROM records WHERE kiosk = ?", (self.name,))]
+        self.test.assertEqual(len(rows), len(set(rows)), "a record is on the server twice")
+        return set(rows)
+
+    def server_count(self):
+        out = subprocess.run([CENTRAL, "count", "--kiosk", self.name, "--database", "sqlite:" + self.db],
+                             check=True, capture_output=True, text=True).stdout
+        return int(out.strip())
+
+    def sync_until_done(self, attempts=200, batch=100):
+        for i in range(attempts):
+            result = self.sync("--batch-size", str(batch))
+            if result.returncode == 0 and not self.kiosk_ids(pending_only=True):
+                return i + 1
+        raise AssertionError(f"still {len(self.kiosk_ids(True))} pending after {attempts} attempts: {result.stderr}")
+
+    def assert_exactly_once(self):
+        kiosk = self.kiosk_ids()
+        self.test.assertEqual(self.kiosk_ids(pending_only=True), set(), "records still pending")
+        self.test.assertEqual(self.server_ids(), kiosk, "the server does not hold exactly the kiosk's records")
+        self.test.assertEqual(self.server_count(), len(kiosk))
+
+
+@unittest.skipUnless(all(os.access(p, os.X_OK) for p in (KIOSK, CENTRAL, WRITER)), "build first: swift build")
+class SyncTest(unittest.TestCase):
+    def test_plain_push_then_duplicate_delivery(self):
+        w = World(self)
+        w.enroll(w.port)
+        w.write(1200)
+        result = w.sync()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("1200 new on the server", result.stdout)
+        w.assert_exactly_once()
+        # The kiosk lost its acknowledgements (e.g. restored from a backup): everything is sent again.
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            c.execute("UPDATE records SET synced_at_ms = NULL")
+        result = w.sync()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("0 new on the server, 1200 it already had", result.stdout)
+        w.assert_exactly_once()
+
+    def test_server_down_then_back(self):
+        w = World(self)
+        w.enroll(w.port)
+        w.write(50)
+        port = w.port
+        w.stop_server()
+        result = w.sync()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("server unreachable", result.stderr)
+        self.assertEqual(len(w.kiosk_ids(pending_only=True)), 50)
+        status = subprocess.run([KIOSK, "sync", "--status", "--data-dir", w.data], capture_output=True, text=True).stdout
+        self.assertIn("last error:", status)
+        self.assertIn("unreachable", status)
+        w.start_server()
+        w.enroll(w.port)  # the new server process listens elsewhere
+        self.assertNotEqual(port, None)
+        self.assertEqual(w.sync().returncode, 0)
+        w.assert_exactly_once()
+
+    def test_faults_kiosk_killed_server_restarted_and_wrong_clock(self):
+        w = World(self)
+        proxy = FaultProxy(w.port, seed=11, faults={"error500": 0.15, "slow": 0.1, "reset": 0.2, "drop": 0.1})
+        self.addCleanup(proxy.close)
+        w.enroll(proxy.port)
+        w.write(1500)
+        w.write(300, clock_offset_ms=-10 * 365 * 86_400_000)  # a kiosk clock ten years behind
+        # The kiosk killed mid-sync, several times.
+        for delay in (0.3, 0.6, 0.9):
+            p = subprocess.Popen([KIOSK, "sync", "--data-dir", w.data, "--batch-size", "50", "--timeout", "2"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        # The server killed mid-batch and restarted.
+        p = subprocess.Popen([KIOSK, "sync", "--data-dir", w.data, "--batch-size", "100", "--timeout", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        w.stop_server(signal.SIGKILL)
+        p.wait(60)
+        w.start_server()
+        proxy.upstream_port = w.port
+        attempts = w.sync_until_done()
+        w.assert_exactly_once()
+        self.assertEqual(w.server_count(), 1800)
+        print(f"\n  faults seen by the proxy: {proxy.counts}; sync runs to finish: {attempts}", file=sys.stderr)
+        self.assertGreater(proxy.counts["reset"], 0)
+        self.assertGreater(proxy.counts["error500"], 0)
+
+    def test_offline_bundle_import_is_idempotent_and_checked(self):
+        w = World(self)
+        w.enroll(w.port)
+        w.write(40)
+        usb = os.path.join(w.tmp.name, "usb")
+        os.mkdir(usb)
+        subprocess.run([KIOSK, "export", "--to", usb, "--data-dir", w.data], check=True, capture_output=True)
+        bundle = os.path.join(usb, os.listdir(usb)[0])
+        first = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("40 new, 0 already held", first.stdout)
+        again = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        self.assertIn("0 new, 40 already held", again.stdout)
+        with open(bundle) as f:
+            text = f.read()
+        with open(bundle, "w") as f:
+            f.write(text.replace('\\"glass\\"', '\\"metal\\"', 1))
+        tampered = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        self.assertEqual(tampered.returncode, 1)
+        self.assertIn("signature does not match", tampered.stderr)
+        self.assertEqual(len(tampered.stderr.strip().splitlines()), 1)
+        # The records then also arrive over the network: nothing counted twice.
+        self.assertEqual(w.sync().returncode, 0)
+        w.assert_exactly_once()
+
+    def test_rejections(self):
+        w = World(self)
+        other = subprocess.run([CENTRAL, "device", "add", "station-8", "--database", "sqlite:" + w.db],
+                               check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        w.write(5)
+        # A wrong token: 401, records kept.
+        subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{w.port}", "--token", "f" * 64,
+                        "--kiosk", "station-7", "--data-dir", w.data], check=True, capture_output=True)
+        result = w.sync()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("401", result.stderr)
+        # Another kiosk's token for these records: 403.
+        subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{w.port}", "--token", other,
+                        "--kiosk", "station-7", "--data-dir", w.data], check=True, capture_output=True)
+        result = w.sync()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("403", result.stderr)
+        self.assertEqual(len(w.kiosk_ids(pending_only=True)), 5)
+        self.assertEqual(w.server_count(), 0)
+
+
+@unittest.skipUnless(all(os.access(p, os.X_OK) for p in (KIOSK, CENTRAL, WRITER)), "build first: swift build")
+class SoakTest(unittest.TestCase):
+    def test_soak_under_random_faults(self):
+        total = int(os.environ.get("KIOSK_SOAK", "2000"))
+        w = World(self)
+        proxy = FaultProxy(w.port, seed=7, faults={"error500": 0.1, "slow": 0.05, "reset": 0.15, "drop": 0.1})
+        self.addCleanup(proxy.close)
+        w.enroll(proxy.port)
+        w.write(total)
+        start = time.time()
+        attempts = w.sync_until_done(attempts=1000)
+        w.assert_exactly_once()
+        print(f"\n  soak: {total} records, server holds {w.server_count()}, {attempts} sync runs, "
+              f"{time.time() - start:.1f} s, faults {proxy.counts}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
