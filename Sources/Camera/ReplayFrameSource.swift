@@ -11,7 +11,7 @@ public final class ReplayFrameSource: FrameSource {
     public let frameShorterSide: Int?
     private let label: String
     private let mailbox = FrameMailbox(status: .stopped)
-    private let thread = Mutex<CaptureThread?>(nil)
+    private let thread = Mutex<OSThread?>(nil)
     private let logger: Logger
 
     /// - Parameter path: a folder (its pictures in name order) or one picture.
@@ -37,7 +37,7 @@ public final class ReplayFrameSource: FrameSource {
             let (pictures, mailbox, label, logger) = (self.pictures, self.mailbox, self.label, self.logger)
             let interval = Duration.seconds(1 / framesPerSecond)
             let side = frameShorterSide
-            thread = CaptureThread {
+            thread = OSThread {
                 let clock = ContinuousClock()
                 var sequence: UInt64 = 0
                 var next = clock.now
@@ -82,7 +82,7 @@ public final class ReplayFrameSource: FrameSource {
     }
 
     public func stop() {
-        let running = thread.withLock { t -> CaptureThread? in
+        let running = thread.withLock { t -> OSThread? in
             defer { t = nil }
             return t
         }

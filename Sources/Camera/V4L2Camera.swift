@@ -9,7 +9,7 @@ public final class V4L2Camera: FrameSource {
     public let settings: CameraSettings
     private let logger: Logger
     private let mailbox: FrameMailbox
-    private let thread = Mutex<CaptureThread?>(nil)
+    private let thread = Mutex<OSThread?>(nil)
 
     public init(settings: CameraSettings, logger: Logger = Logger(label: "kiosk.camera")) {
         self.settings = settings
@@ -25,12 +25,12 @@ public final class V4L2Camera: FrameSource {
             mailbox.reset()
             mailbox.status = .starting(device: settings.device)
             let (settings, mailbox, logger) = (self.settings, self.mailbox, self.logger)
-            thread = CaptureThread { Self.run(settings: settings, mailbox: mailbox, logger: logger) }
+            thread = OSThread { Self.run(settings: settings, mailbox: mailbox, logger: logger) }
         }
     }
 
     public func stop() {
-        let running = thread.withLock { t -> CaptureThread? in
+        let running = thread.withLock { t -> OSThread? in
             defer { t = nil }
             return t
         }

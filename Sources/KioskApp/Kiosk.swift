@@ -9,10 +9,10 @@ struct Kiosk: ParsableCommand {
         subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
                       ExportCommand.self, EnrollCommand.self])
 
-    static func bootstrapLogging(verbose: Bool) {
+    static func bootstrapLogging(verbose: Bool, level: Logger.Level = .warning) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .warning
+            handler.logLevel = verbose ? .debug : level
             return handler
         }
     }

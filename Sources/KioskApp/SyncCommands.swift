@@ -13,6 +13,9 @@ struct SyncCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the outbox status instead: pending records, the oldest one, the last sync and error.")
     var status = false
 
+    @Flag(name: .long, help: "Keep running: push whenever records are pending, retry with backoff, until stopped (SIGTERM).")
+    var watch = false
+
     @Option(name: .long, help: "Records per request (at most 500).")
     var batchSize = 500
 
@@ -25,6 +28,7 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        if watch { return try watchForever() }
         guard status else { return try push() }
         let store = try data.openStore()
         let summary: StoreSummary
@@ -54,6 +58,29 @@ struct SyncCommand: ParsableCommand {
 }
 
 extension SyncCommand {
+    /// The background sync as its own process (e.g. a systemd unit beside the UI).
+    func watchForever() throws {
+        Kiosk.bootstrapLogging(verbose: false, level: .info)
+        _ = try data.openStore()  // fail now, with a clear message, if the folder is unusable
+        var settings = SyncWorker.Settings(dataDirectory: data.directory)
+        settings.transport.totalTimeoutMilliseconds = Int(timeout * 1000)
+        let worker = SyncWorker(settings: settings)
+        let done = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        worker.start()
+        print("kiosk sync: watching \(data.directory); stop with SIGTERM")
+        done.wait()
+        worker.stop()
+        withExtendedLifetime(sources) {}
+    }
+
     func push() throws {
         guard let enrollment = try data.enrollment() else { throw fail(SyncError.notEnrolled.description) }
         let store = try data.openStore()

@@ -114,6 +114,32 @@ public final class CurlTransport: RecordTransport {
         return answer
     }
 
+    /// Whether the server answers its health check (2 s at most): used to retry at once when it is back.
+    public func isHealthy() -> Bool {
+        curl_easy_reset(handle)
+        let health = url.replacingOccurrences(of: "/api/v1/records", with: "/api/v1/health")
+        let response = ResponseBuffer()
+        let context = Unmanaged.passUnretained(response).toOpaque()
+        _ = kiosk_curl_setopt_string(handle, CURLOPT_URL, health)
+        _ = kiosk_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 2_000)
+        _ = kiosk_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, 2_000)
+        _ = kiosk_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        if let caFile { _ = kiosk_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        _ = kiosk_curl_setopt_write(handle, Self.collect, context)
+        let rc = withExtendedLifetime(response) { curl_easy_perform(handle) }
+        var status = 0
+        _ = kiosk_curl_response_code(handle, &status)
+        return rc == CURLE_OK && status == 200
+    }
+
+    private static let collect: kiosk_curl_write_callback = { data, size, count, context in
+        let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context!).takeUnretainedValue()
+        let n = size * count
+        if buffer.bytes.count + n > buffer.limit { return 0 }  // makes libcurl fail with CURLE_WRITE_ERROR
+        data.map { buffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: n)) }
+        return n
+    }
+
     private func post(_ body: [UInt8], gzip: Bool) throws(SyncError) -> (Int, [UInt8]) {
         curl_easy_reset(handle)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
@@ -139,13 +165,7 @@ public final class CurlTransport: RecordTransport {
         set(kiosk_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
         set(kiosk_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))  // every encoding libcurl can decode
         if let caFile { set(kiosk_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
-        set(kiosk_curl_setopt_write(handle, { data, size, count, context in
-            let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context!).takeUnretainedValue()
-            let n = size * count
-            if buffer.bytes.count + n > buffer.limit { return 0 }  // makes libcurl fail with CURLE_WRITE_ERROR
-            data.map { buffer.bytes.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: n)) }
-            return n
-        }, context))
+        set(kiosk_curl_setopt_write(handle, Self.collect, context))
         if rc != CURLE_OK { throw .badResponse("cannot set up the request: \(String(cString: curl_easy_strerror(rc)))") }
         rc = withExtendedLifetime(response) { curl_easy_perform(handle) }
         guard rc == CURLE_OK else { throw Self.error(rc, url: url) }

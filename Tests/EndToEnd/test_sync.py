@@ -33,6 +33,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.faults = faults  # {"error500": p, "slow": p, "reset": p, "drop": p}
         self.counts = {k: 0 for k in ["pass", *faults]}
+        self.down = False  # the network is out: every connection is reset at once
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -91,6 +92,8 @@ class FaultProxy:
             request = self._read_request(client)
             if request is None:
                 return client.close()
+            if self.down:
+                return self._reset(client)
             fault = self._pick()
             if fault == "drop":
                 return self._reset(client)
@@ -290,6 +293,33 @@ class SyncTest(unittest.TestCase):
         # The records then also arrive over the network: nothing counted twice.
         self.assertEqual(w.sync().returncode, 0)
         w.assert_exactly_once()
+
+    def test_background_sync_resumes_by_itself_when_the_network_returns(self):
+        w = World(self)
+        proxy = FaultProxy(w.port, seed=3, faults={})
+        self.addCleanup(proxy.close)
+        proxy.down = True
+        w.enroll(proxy.port)
+        watch = subprocess.Popen([KIOSK, "sync", "--watch", "--data-dir", w.data, "--timeout", "2"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: watch.poll() is None and watch.kill())
+        w.write(100)
+        time.sleep(4)
+        self.assertEqual(w.server_count(), 0)
+        self.assertEqual(len(w.kiosk_ids(pending_only=True)), 100)
+        proxy.down = False
+        back = time.time()
+        while w.server_count() < 100 and time.time() - back < 20:
+            time.sleep(0.2)
+        self.assertEqual(w.server_count(), 100, "not resumed within 20 s of the network returning")
+        resumed = time.time() - back
+        w.write(50)  # new records while idle are picked up by the poll
+        while w.server_count() < 150 and time.time() - back < 40:
+            time.sleep(0.2)
+        w.assert_exactly_once()
+        watch.send_signal(signal.SIGTERM)
+        self.assertEqual(watch.wait(10), 0)
+        print(f"\n  background sync resumed {resumed:.1f} s after the network returned", file=sys.stderr)
 
     def test_rejections(self):
         w = World(self)

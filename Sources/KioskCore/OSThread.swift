@@ -4,8 +4,8 @@ import Glibc
 import Musl
 #endif
 
-/// A dedicated OS thread for blocking capture work (poll, ioctl, decode), kept off Swift's cooperative pool.
-final class CaptureThread: @unchecked Sendable {
+/// A dedicated OS thread for blocking work (capture, SQLite, HTTP), kept off Swift's cooperative pool.
+public final class OSThread: @unchecked Sendable {
     // Written once before the thread starts, then read only by `join` on the starting thread.
     private var thread: pthread_t?
 
@@ -14,7 +14,7 @@ final class CaptureThread: @unchecked Sendable {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    init(_ body: @escaping @Sendable () -> Void) {
+    public init(_ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(Body(body)).toOpaque()
         var t = pthread_t()
         let result = pthread_create(&t, nil, { raw in
@@ -26,7 +26,7 @@ final class CaptureThread: @unchecked Sendable {
         thread = t
     }
 
-    func join() {
+    public func join() {
         guard let t = thread else { return }
         pthread_join(t, nil)
         thread = nil

@@ -1,0 +1,157 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import KioskCore
+import Logging
+import SQLite
+import Synchronization
+import SyncWire
+
+/// Keeps the outbox empty in the background: pushes whenever records are pending, backs off with jitter on
+/// failures (2 s doubling up to 5 min), and while backing off probes the server's health every few seconds so
+/// that a push starts as soon as the network or the server is back. Runs on its own thread with its own store
+/// connection; never on the cooperative pool or the UI thread.
+public final class SyncWorker: Sendable {
+    public struct Settings: Sendable {
+        public var dataDirectory: String
+        /// How often to look for new records when idle (records written by another process are seen this way).
+        public var pollInterval: Duration = .seconds(5)
+        /// How often to probe the server while backing off.
+        public var probeInterval: Duration = .seconds(3)
+        public var backoffInitial: Duration = .seconds(2)
+        public var backoffMaximum: Duration = .seconds(300)
+        public var transport = CurlTransport.Options()
+
+        public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+    }
+
+    public enum State: Sendable, Equatable {
+        case idle
+        case pushing
+        case waiting(until: ContinuousClock.Instant, lastError: String)
+        case stopped
+    }
+
+    private let settings: Settings
+    private let logger: Logger
+    private let signal = WakeSignal()
+    private let thread = Mutex<OSThread?>(nil)
+    private let current = Mutex<State>(.stopped)
+
+    public init(settings: Settings, logger: Logger = Logger(label: "kiosk.sync")) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public var state: State { current.withLock { $0 } }
+
+    public func start() {
+        thread.withLock { t in
+            guard t == nil else { return }
+            signal.reset()
+            current.withLock { $0 = .idle }
+            t = OSThread { [self] in self.run() }
+        }
+    }
+
+    /// Asks for a push now (a record was just stored).
+    public func nudge() { signal.wake() }
+
+    /// Stops and waits for the thread (a push in flight finishes or times out first).
+    public func stop() {
+        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return }
+        signal.stop()
+        running.join()
+        current.withLock { $0 = .stopped }
+    }
+
+    private func run() {
+        let clock = ContinuousClock()
+        var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+        while !signal.isStopping {
+            let enrollment: Enrollment?
+            let store: RecordStore
+            do {
+                enrollment = try Enrollment.load(dataDirectory: settings.dataDirectory)
+                store = try RecordStore(dataDirectory: settings.dataDirectory)
+            } catch {
+                logger.error("sync cannot start", metadata: ["error": "\(error)"])
+                if !signal.wait(for: backoff.next()) { break }
+                continue
+            }
+            guard let enrollment else {
+                // Not enrolled yet: look again later (kiosk enroll may happen at any time).
+                if !signal.wait(for: settings.pollInterval) { break }
+                continue
+            }
+            let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
+            let outbox = Outbox(store: store, transport: transport, kiosk: enrollment.kiosk, logger: logger,
+                                now: { SyncWorker.wallClockMilliseconds() })
+            let pending = (try? store.summary().pending) ?? 0
+            if pending == 0 {
+                current.withLock { $0 = .idle }
+                if !signal.wait(for: settings.pollInterval) { break }
+                continue
+            }
+            current.withLock { $0 = .pushing }
+            do {
+                let report = try outbox.pushAll()
+                logger.info("records synced", metadata: ["sent": "\(report.sent)", "new": "\(report.accepted)"])
+                backoff.reset()
+            } catch {
+                let delay = backoff.next()
+                let until = clock.now + delay
+                current.withLock { $0 = .waiting(until: until, lastError: error.description) }
+                logger.warning("sync failed; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+                // Wait out the backoff, but go at once when the server answers its health check again.
+                while !signal.isStopping && clock.now < until {
+                    if !signal.wait(for: min(settings.probeInterval, until - clock.now)) { break }
+                    if error.isTransient && transport.isHealthy() { break }
+                }
+            }
+        }
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// A wake-up flag with a timed wait, and the stop request.
+final class WakeSignal: Sendable {
+    private struct Flags {
+        var woken = false
+        var stopping = false
+    }
+
+    private let flags = Mutex(Flags())
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func reset() { flags.withLock { $0 = Flags() } }
+
+    var isStopping: Bool { flags.withLock { $0.stopping } }
+
+    func wake() {
+        flags.withLock { $0.woken = true }
+        semaphore.signal()
+    }
+
+    func stop() {
+        flags.withLock { $0.stopping = true }
+        semaphore.signal()
+    }
+
+    /// Waits up to `duration` or until woken; false when stopping.
+    func wait(for duration: Duration) -> Bool {
+        let woken = flags.withLock { f -> Bool in defer { f.woken = false }; return f.woken }
+        if !woken && !isStopping {
+            let (s, atto) = max(duration, .zero).components
+            _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)))
+            flags.withLock { $0.woken = false }
+        }
+        return !isStopping
+    }
+}
