@@ -3,6 +3,10 @@ import SyncWire
 
 /// Where the central server keeps devices and records. SQLite by default; PostgreSQL is the fleet option.
 public protocol CentralStore: Sendable {
+    /// Keeps the store's connections alive until the task is cancelled (PostgreSQL's pool); SQLite needs nothing.
+    func run() async
+    /// Brings the schema up to date; call once `run` is going.
+    func prepare() async throws(CentralError)
     /// Registers a kiosk with the SHA-256 (hex) of its token. Throws `.conflict` when the name is taken.
     func addDevice(name: String, tokenHash: String, atMilliseconds: Int64) async throws(CentralError)
     /// The kiosk a token hash belongs to.
@@ -22,6 +26,21 @@ public enum CentralError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .storage(let m), .conflict(let m), .invalid(let m): return m
+        }
+    }
+}
+
+extension CentralStore {
+    /// Runs `body` with the store running and prepared, then stops it: for one-shot admin commands.
+    public func whileRunning<R: Sendable>(_ body: @Sendable (any CentralStore) async throws -> R) async throws -> R {
+        try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask {
+                await self.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await prepare()
+            return try await body(self)
         }
     }
 }

@@ -61,6 +61,14 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
         }
     }
 
+    public func run() async {
+        // Nothing to keep alive; wait until cancelled like a service.
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Migrations run in init (SQLite opens synchronously).
+    public func prepare() async throws(CentralError) {}
+
     private func run<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(CentralError) -> R) async throws(CentralError) -> R {
         let result: Result<R, CentralError> = await withCheckedContinuation { continuation in
             queue.async {

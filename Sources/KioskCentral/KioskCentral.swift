@@ -37,7 +37,11 @@ struct DatabaseOptions: ParsableArguments {
             }
         }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw fail("--database \(database): PostgreSQL storage is not built yet; use sqlite:PATH")
+            do {
+                return try PostgresCentralStore(url: database)
+            } catch {
+                throw fail(error.description)
+            }
         }
         throw fail("--database \(database): expected sqlite:PATH or postgres://...")
     }
@@ -64,9 +68,11 @@ struct DeviceAddCommand: AsyncParsableCommand {
         let store = try database.open()
         let token = Ingest.newToken()
         do {
-            try await store.addDevice(name: name, tokenHash: Ingest.hash(token: token), atMilliseconds: Ingest.wallClockMilliseconds())
+            try await store.whileRunning { store in
+                try await store.addDevice(name: name, tokenHash: Ingest.hash(token: token), atMilliseconds: Ingest.wallClockMilliseconds())
+            }
         } catch {
-            throw fail(error.description)
+            throw fail("\(error)")
         }
         print("registered \(name); give the kiosk this token (shown once): kiosk enroll --server URL --kiosk \(name) --token TOKEN")
         print(token)
@@ -93,34 +99,36 @@ struct ImportCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(bundle): not a kiosk bundle")
         }
-        let hash: String?
+        let path = bundle
         do {
-            hash = try await store.tokenHash(forKiosk: kiosk)
-        } catch {
-            throw fail(error.description)
-        }
-        let opened: OfflineBundle
-        do {
-            opened = try OfflineBundle.open([UInt8](bytes)) { name in
-                name == kiosk ? hash.flatMap(Hex.decode) : nil
+            let line = try await store.whileRunning { store -> String in
+                let hash = try await store.tokenHash(forKiosk: kiosk)
+                let opened: OfflineBundle
+                do {
+                    opened = try OfflineBundle.open([UInt8](bytes)) { name in
+                        name == kiosk ? hash.flatMap(Hex.decode) : nil
+                    }
+                } catch {
+                    throw ImportFailure(message: "\(path): \(error)")
+                }
+                var accepted = 0, duplicates = 0
+                for start in stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords) {
+                    let slice = Array(opened.records[start..<min(start + RecordBatch.maximumRecords, opened.records.count)])
+                    let results = try await store.ingest(slice, receivedAtMilliseconds: Ingest.wallClockMilliseconds())
+                    accepted += results.count { $0.status == .accepted }
+                    duplicates += results.count { $0.status == .duplicate }
+                }
+                return "\(path): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held"
             }
-        } catch {
-            throw fail("\(bundle): \(error)")
-        }
-        let ingest = Ingest(store: store)
-        do {
-            try ingest.check(RecordBatch(kiosk: opened.kiosk, records: []), from: opened.kiosk)
-            var accepted = 0, duplicates = 0
-            for start in stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords) {
-                let slice = Array(opened.records[start..<min(start + RecordBatch.maximumRecords, opened.records.count)])
-                let results = try await store.ingest(slice, receivedAtMilliseconds: Ingest.wallClockMilliseconds())
-                accepted += results.count { $0.status == .accepted }
-                duplicates += results.count { $0.status == .duplicate }
-            }
-            print("\(bundle): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held")
+            print(line)
         } catch {
             throw fail("\(error)")
         }
+    }
+
+    struct ImportFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     /// Just enough of the bundle to know whose key to fetch.
@@ -146,10 +154,11 @@ struct CountCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try database.open()
+        let kiosk = self.kiosk
         do {
-            print(try await store.count(kiosk: kiosk))
+            print(try await store.whileRunning { store in try await store.count(kiosk: kiosk) })
         } catch {
-            throw fail(error.description)
+            throw fail("\(error)")
         }
     }
 }

@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(line.utf8))
             },
             logger: logger)
-        try await app.runService()
+        try await store.whileRunning { _ in try await app.runService() }
     }
 }
 

@@ -127,25 +127,40 @@ class FaultProxy:
         self.sock.close()
 
 
+POSTGRES = os.environ.get("KIOSK_TEST_POSTGRES")  # a role that may create databases; scripts/setup-postgres
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], check=True, capture_output=True,
+                          text=True).stdout
+
+
 class World:
-    """A kiosk-central on a SQLite file, a kiosk data folder enrolled with it (through the proxy when given)."""
+    """A kiosk-central on a fresh SQLite file or PostgreSQL database, a kiosk data folder enrolled with it."""
 
     def __init__(self, test, name="station-7"):
         self.tmp = tempfile.TemporaryDirectory()
         test.addCleanup(self.tmp.cleanup)
-        test.addCleanup(self.stop_server)
         self.test = test
         self.name = name
-        self.db = os.path.join(self.tmp.name, "central.sqlite")
+        if getattr(test, "backend", "sqlite") == "postgres":
+            database = "kiosk_e2e_" + os.urandom(6).hex()
+            psql(POSTGRES, f"CREATE DATABASE {database}")
+            base = POSTGRES.rsplit("/", 1)[0]
+            self.database = f"{base}/{database}"
+            test.addCleanup(lambda: psql(POSTGRES, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        else:
+            self.database = "sqlite:" + os.path.join(self.tmp.name, "central.sqlite")
+        test.addCleanup(self.stop_server)
         self.data = os.path.join(self.tmp.name, "kiosk")
         self.server = None
-        out = subprocess.run([CENTRAL, "device", "add", name, "--database", "sqlite:" + self.db],
+        out = subprocess.run([CENTRAL, "device", "add", name, "--database", self.database],
                              check=True, capture_output=True, text=True).stdout
         self.token = out.strip().splitlines()[-1]
         self.start_server()
 
     def start_server(self):
-        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", "sqlite:" + self.db],
+        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", self.database],
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in self.server.stdout:
             if line.startswith("kiosk-central: listening on "):
@@ -179,13 +194,16 @@ class World:
             return {r[0].lower() for r in c.execute("SELECT id FROM records" + where)}
 
     def server_ids(self):
-        with sqlite3.connect(self.db) as c:
-            rows = [r[0].lower() for r in c.execute("SELECT id FROM records WHERE kiosk = ?", (self.name,))]
+        if self.database.startswith("sqlite:"):
+            with sqlite3.connect(self.database[len("sqlite:"):]) as c:
+                rows = [r[0].lower() for r in c.execute("SELECT id FROM records WHERE kiosk = ?", (self.name,))]
+        else:
+            rows = psql(self.database, f"SELECT id FROM records WHERE kiosk = '{self.name}'").split()
         self.test.assertEqual(len(rows), len(set(rows)), "a record is on the server twice")
         return set(rows)
 
     def server_count(self):
-        out = subprocess.run([CENTRAL, "count", "--kiosk", self.name, "--database", "sqlite:" + self.db],
+        out = subprocess.run([CENTRAL, "count", "--kiosk", self.name, "--database", self.database],
                              check=True, capture_output=True, text=True).stdout
         return int(out.strip())
 
@@ -277,16 +295,16 @@ class SyncTest(unittest.TestCase):
         os.mkdir(usb)
         subprocess.run([KIOSK, "export", "--to", usb, "--data-dir", w.data], check=True, capture_output=True)
         bundle = os.path.join(usb, os.listdir(usb)[0])
-        first = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        first = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
         self.assertEqual(first.returncode, 0, first.stderr)
         self.assertIn("40 new, 0 already held", first.stdout)
-        again = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        again = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
         self.assertIn("0 new, 40 already held", again.stdout)
         with open(bundle) as f:
             text = f.read()
         with open(bundle, "w") as f:
             f.write(text.replace('\\"glass\\"', '\\"metal\\"', 1))
-        tampered = subprocess.run([CENTRAL, "import", bundle, "--database", "sqlite:" + w.db], capture_output=True, text=True)
+        tampered = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
         self.assertEqual(tampered.returncode, 1)
         self.assertIn("signature does not match", tampered.stderr)
         self.assertEqual(len(tampered.stderr.strip().splitlines()), 1)
@@ -323,7 +341,7 @@ class SyncTest(unittest.TestCase):
 
     def test_rejections(self):
         w = World(self)
-        other = subprocess.run([CENTRAL, "device", "add", "station-8", "--database", "sqlite:" + w.db],
+        other = subprocess.run([CENTRAL, "device", "add", "station-8", "--database", w.database],
                                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         w.write(5)
         # A wrong token: 401, records kept.
@@ -356,6 +374,17 @@ class SoakTest(unittest.TestCase):
         w.assert_exactly_once()
         print(f"\n  soak: {total} records, server holds {w.server_count()}, {attempts} sync runs, "
               f"{time.time() - start:.1f} s, faults {proxy.counts}", file=sys.stderr)
+
+
+@unittest.skipUnless(POSTGRES, "no PostgreSQL (export KIOSK_TEST_POSTGRES=$(scripts/setup-postgres))")
+class PostgresSyncTest(SyncTest):
+    """The same tests with kiosk-central on PostgreSQL."""
+    backend = "postgres"
+
+
+@unittest.skipUnless(POSTGRES, "no PostgreSQL (export KIOSK_TEST_POSTGRES=$(scripts/setup-postgres))")
+class PostgresSoakTest(SoakTest):
+    backend = "postgres"
 
 
 if __name__ == "__main__":
