@@ -24,10 +24,17 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Store each classification as a scan record in the data folder (to be synced).")
     var record = false
 
+    @Flag(name: .long, help: "With --record: keep a small JPEG thumbnail (96 px) in each record. Off by default: residents' hands and faces are private.")
+    var thumbnails = false
+
     @OptionGroup var data: DataOptions
 
     @Argument(help: "JPEG or PNG pictures.")
     var images: [String]
+
+    func validate() throws {
+        if thumbnails && !record { throw ValidationError("--thumbnails keeps thumbnails in scan records: it needs --record") }
+    }
 
     func run() throws {
         Kiosk.bootstrapLogging(verbose: engine.verbose)
@@ -63,7 +70,8 @@ struct ClassifyCommand: ParsableCommand {
                     kiosk: kiosk, capturedAtMilliseconds: Clock.nowMilliseconds, label: result.top.label,
                     category: category, confidence: Double(result.top.probability),
                     top: result.top(3).map { .init(label: $0.label, p: Double($0.probability)) },
-                    modelVersion: modelVersion, language: lang)
+                    modelVersion: modelVersion, language: lang,
+                    thumbnail: thumbnails ? try? Data(JPEGEncoder().encode(Resampler.resizeShorterSide(image, to: 96), quality: 75, destination: path)) : nil)
                 do {
                     try store.append(scan)
                 } catch {

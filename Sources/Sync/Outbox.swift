@@ -70,6 +70,10 @@ public final class Outbox {
             }
             try record(.lastSuccess, ISOTime.string(milliseconds: now()))
             try? store.setState(.lastError, "")
+            // Synced records are kept for a while (status, late exports), then go; pending ones never do.
+            if let purged = try? store.purgeSynced(nowMilliseconds: now()), purged > 0 {
+                logger.info("old synced records purged", metadata: ["count": "\(purged)"])
+            }
             return report
         } catch {
             try? store.setState(.lastError, "\(ISOTime.string(milliseconds: now())) \(error.description)")

@@ -10,7 +10,9 @@ none twice.
 """
 import os
 import random
+import json
 import signal
+import ssl
 import socket
 import sqlite3
 import subprocess
@@ -19,6 +21,9 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
+import gzip
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("KIOSK_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
@@ -28,7 +33,8 @@ KIOSK, CENTRAL, WRITER = (os.path.join(BIN, n) for n in ("kiosk", "kiosk-central
 class FaultProxy:
     """An HTTP/1.1 proxy for one request per connection that injects faults with seeded odds."""
 
-    def __init__(self, upstream_port, seed, faults):
+    def __init__(self, upstream_port, seed, faults, tls=None):
+        self.tls = tls  # an ssl.SSLContext: the proxy is then an HTTPS front end
         self.upstream_port = upstream_port
         self.rng = random.Random(seed)
         self.faults = faults  # {"error500": p, "slow": p, "reset": p, "drop": p}
@@ -89,6 +95,11 @@ class FaultProxy:
 
     def _handle(self, client):
         try:
+            if self.tls:
+                try:
+                    client = self.tls.wrap_socket(client, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return client.close()  # the kiosk refused our certificate
             request = self._read_request(client)
             if request is None:
                 return client.close()
@@ -338,6 +349,91 @@ class SyncTest(unittest.TestCase):
         watch.send_signal(signal.SIGTERM)
         self.assertEqual(watch.wait(10), 0)
         print(f"\n  background sync resumed {resumed:.1f} s after the network returned", file=sys.stderr)
+
+    def test_https_with_the_citys_own_ca(self):
+        w = World(self)
+        tmp = w.tmp.name
+        ca_key, ca, key, csr, cert = (os.path.join(tmp, n) for n in ("ca.key", "ca.pem", "s.key", "s.csr", "s.pem"))
+        ext = os.path.join(tmp, "san.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+            "-subj", "/CN=City test CA")
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+        run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+            "-days", "2", "-extfile", ext)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        proxy = FaultProxy(w.port, seed=1, faults={}, tls=context)
+        self.addCleanup(proxy.close)
+        w.write(30)
+        # Without the city's CA the certificate cannot be verified: nothing is sent.
+        subprocess.run([KIOSK, "enroll", "--server", f"https://127.0.0.1:{proxy.port}", "--token", w.token,
+                        "--kiosk", w.name, "--data-dir", w.data], check=True, capture_output=True)
+        result = w.sync()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("TLS", result.stderr)
+        self.assertEqual(w.server_count(), 0)
+        subprocess.run([KIOSK, "enroll", "--server", f"https://127.0.0.1:{proxy.port}", "--token", w.token,
+                        "--kiosk", w.name, "--ca-file", ca, "--data-dir", w.data], check=True, capture_output=True)
+        result = w.sync()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        w.assert_exactly_once()
+
+    def test_bad_batches_get_a_clear_4xx_and_store_nothing(self):
+        w = World(self)
+
+        def post(body, headers=None, token=w.token):
+            request = urllib.request.Request(f"http://127.0.0.1:{w.port}/api/v1/records", data=body, method="POST",
+                                             headers={"Authorization": f"Bearer {token}", **(headers or {})})
+            try:
+                with urllib.request.urlopen(request) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read() or b"{}")
+
+        def record(i, category="recyclable", kiosk="station-7"):
+            return {"id": f"00000000-0000-4000-8000-{i:012d}", "kiosk": kiosk, "sequence": i + 1,
+                    "captured_at_ms": 1, "label": "glass", "category": category, "confidence": 0.5,
+                    "top": [], "model_version": "t", "language": "en"}
+
+        batch = lambda records: json.dumps({"kiosk": "station-7", "records": records}).encode()  # noqa: E731
+        cases = [
+            (post(b"{not json"), 400, "malformed"),
+            (post(batch([record(1), record(2, category="plutonium")])), 400, "plutonium"),
+            (post(batch([record(i) for i in range(501)])), 413, "at most 500"),
+            (post(batch([record(1, kiosk="station-9")])), 403, "station-9"),
+            (post(batch([record(1)]), token="0" * 64), 401, "unknown token"),
+            (post(b"x" * (17 << 20)), 413, "larger than"),
+            (post(gzip.compress(b"[" * (20 << 20)), {"Content-Encoding": "gzip"}), 413, "decompressed"),
+            (post(b"\x1f\x8b\x08garbage", {"Content-Encoding": "gzip"}), 400, "gzip"),
+            (post(batch([record(1)]), {"Content-Encoding": "br"}), 400, "Content-Encoding"),
+        ]
+        for (status, body), want, words in cases:
+            self.assertEqual(status, want, body)
+            self.assertIn(words, body.get("error", ""))
+        self.assertEqual(w.server_count(), 0, "a rejected batch left records behind")
+        status, body = post(batch([record(1), record(2)]))
+        self.assertEqual(status, 200)
+        self.assertEqual([r["status"] for r in body["results"]], ["accepted", "accepted"])
+
+    def test_thumbnails_only_when_asked(self):
+        w = World(self)
+        w.enroll(w.port)
+        engine = ["--model", os.path.join(ROOT, "Tests/Fixtures/tiny-resnet.onnx"), "--labels",
+                  os.path.join(ROOT, "Tests/Fixtures/tiny-labels.txt"), "--backend", "fp32"]
+        photo = os.path.join(ROOT, "Tests/Fixtures/glass1.jpg")
+        subprocess.run([KIOSK, "classify", "--record", "--data-dir", w.data, *engine, photo], check=True,
+                       capture_output=True)
+        subprocess.run([KIOSK, "classify", "--record", "--thumbnails", "--data-dir", w.data, *engine, photo],
+                       check=True, capture_output=True)
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            thumbs = [r[0] for r in c.execute("SELECT thumbnail FROM records ORDER BY sequence")]
+        self.assertIsNone(thumbs[0])
+        self.assertTrue(thumbs[1].startswith(b"\xff\xd8") and len(thumbs[1]) < 20_000)
+        self.assertEqual(w.sync().returncode, 0)
+        w.assert_exactly_once()
 
     def test_rejections(self):
         w = World(self)
