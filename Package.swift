@@ -63,6 +63,8 @@ let package = Package(
             name: "SyncWire",
             dependencies: ["KioskCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // sd_notify (readiness, watchdog) for the services systemd runs.
+        .target(name: "Systemd"),
         // Scan records on the kiosk (SQLite), the outbox and the sync with the central server.
         .target(
             name: "Sync",
@@ -94,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "KioskApp",
             dependencies: [
-                "KioskCore", "Imaging", "Inference", "Camera", "SQLite", "Sync", "SyncWire",
+                "KioskCore", "Imaging", "Inference", "Camera", "SQLite", "Sync", "SyncWire", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import Foundation
 import KioskCore
 import SQLite
 import Sync
+import Systemd
 import SyncWire
 
 struct SyncCommand: ParsableCommand {
@@ -64,7 +65,8 @@ extension SyncCommand {
         _ = try data.openStore()  // fail now, with a clear message, if the folder is unusable
         var settings = SyncWorker.Settings(dataDirectory: data.directory)
         settings.transport.totalTimeoutMilliseconds = Int(timeout * 1000)
-        let worker = SyncWorker(settings: settings)
+        let notifier = SystemdNotifier()
+        let worker = SyncWorker(settings: settings, heartbeat: { notifier.watchdog() })
         let done = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
@@ -75,8 +77,10 @@ extension SyncCommand {
             sources.append(source)
         }
         worker.start()
+        notifier.ready(status: "watching \(data.directory)")
         print("kiosk sync: watching \(data.directory); stop with SIGTERM")
         done.wait()
+        notifier.stopping()
         worker.stop()
         withExtendedLifetime(sources) {}
     }

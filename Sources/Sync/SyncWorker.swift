@@ -35,13 +35,17 @@ public final class SyncWorker: Sendable {
 
     private let settings: Settings
     private let logger: Logger
+    private let heartbeat: @Sendable () -> Void
     private let signal = WakeSignal()
     private let thread = Mutex<OSThread?>(nil)
     private let current = Mutex<State>(.stopped)
 
-    public init(settings: Settings, logger: Logger = Logger(label: "kiosk.sync")) {
+    /// - Parameter heartbeat: called from the loop while it is healthy (its store readable), at least every
+    ///   `pollInterval` or `probeInterval`: the systemd watchdog ping.
+    public init(settings: Settings, logger: Logger = Logger(label: "kiosk.sync"), heartbeat: @escaping @Sendable () -> Void = {}) {
         self.settings = settings
         self.logger = logger
+        self.heartbeat = heartbeat
     }
 
     public var state: State { current.withLock { $0 } }
@@ -66,50 +70,69 @@ public final class SyncWorker: Sendable {
         current.withLock { $0 = .stopped }
     }
 
+    /// What one pass of the loop decided: how long to wait, and how.
+    private enum Next {
+        case poll
+        case storeUnreadable
+        case retry(after: Duration, error: SyncError, transport: CurlTransport)
+    }
+
     private func run() {
         let clock = ContinuousClock()
         var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
         while !signal.isStopping {
-            let enrollment: Enrollment?
-            let store: RecordStore
-            do {
-                enrollment = try Enrollment.load(dataDirectory: settings.dataDirectory)
-                store = try RecordStore(dataDirectory: settings.dataDirectory)
-            } catch {
-                logger.error("sync cannot start", metadata: ["error": "\(error)"])
-                if !signal.wait(for: backoff.next()) { break }
-                continue
-            }
-            guard let enrollment else {
-                // Not enrolled yet: look again later (kiosk enroll may happen at any time).
-                if !signal.wait(for: settings.pollInterval) { break }
-                continue
-            }
-            let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
-            let outbox = Outbox(store: store, transport: transport, kiosk: enrollment.kiosk, logger: logger,
-                                now: { SyncWorker.wallClockMilliseconds() })
-            let pending = (try? store.summary().pending) ?? 0
-            if pending == 0 {
-                current.withLock { $0 = .idle }
-                if !signal.wait(for: settings.pollInterval) { break }
-                continue
-            }
-            current.withLock { $0 = .pushing }
-            do {
-                let report = try outbox.pushAll()
-                logger.info("records synced", metadata: ["sent": "\(report.sent)", "new": "\(report.accepted)"])
-                backoff.reset()
-            } catch {
-                let delay = backoff.next()
+            switch pass(&backoff) {
+            case .poll:
+                if !signal.wait(for: settings.pollInterval) { return }
+            case .storeUnreadable:
+                // Not healthy, so no heartbeat: systemd restarts us if this lasts past WatchdogSec.
+                if !signal.wait(for: backoff.next()) { return }
+            case .retry(let delay, let error, let transport):
                 let until = clock.now + delay
                 current.withLock { $0 = .waiting(until: until, lastError: error.description) }
                 logger.warning("sync failed; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
                 // Wait out the backoff, but go at once when the server answers its health check again.
                 while !signal.isStopping && clock.now < until {
-                    if !signal.wait(for: min(settings.probeInterval, until - clock.now)) { break }
+                    if !signal.wait(for: min(settings.probeInterval, until - clock.now)) { return }
+                    heartbeat()
                     if error.isTransient && transport.isHealthy() { break }
                 }
             }
+        }
+    }
+
+    /// One look at the store and, when records are pending, one push. The store is opened for the pass and
+    /// closed before the loop waits, so the worker holds no database handle while idle.
+    private func pass(_ backoff: inout Backoff) -> Next {
+        let enrollment: Enrollment?
+        let store: RecordStore
+        let pending: Int
+        do {
+            enrollment = try Enrollment.load(dataDirectory: settings.dataDirectory)
+            store = try RecordStore(dataDirectory: settings.dataDirectory)
+            pending = try store.summary().pending
+        } catch {
+            logger.error("sync cannot read its store", metadata: ["error": "\(error)"])
+            return .storeUnreadable
+        }
+        heartbeat()
+        // Not enrolled yet: look again later (kiosk enroll may happen at any time).
+        guard let enrollment, pending > 0 else {
+            current.withLock { $0 = .idle }
+            return .poll
+        }
+        let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
+        let outbox = Outbox(store: store, transport: transport, kiosk: enrollment.kiosk, logger: logger,
+                            now: { SyncWorker.wallClockMilliseconds() })
+        current.withLock { $0 = .pushing }
+        do {
+            let report = try outbox.pushAll { _, _ in self.heartbeat() }
+            logger.info("records synced", metadata: ["sent": "\(report.sent)", "new": "\(report.accepted)"])
+            backoff.reset()
+            return .poll
+        } catch {
+            if case .storage = error { return .storeUnreadable }
+            return .retry(after: backoff.next(), error: error, transport: transport)
         }
     }
 

@@ -435,6 +435,54 @@ class SyncTest(unittest.TestCase):
         self.assertEqual(w.sync().returncode, 0)
         w.assert_exactly_once()
 
+    def test_systemd_readiness_and_watchdog_stop_while_the_store_is_wedged(self):
+        w = World(self)
+        w.enroll(w.port)
+        w.write(10)
+        notify_path = os.path.join(w.tmp.name, "notify")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(notify_path)
+        self.addCleanup(listener.close)
+        messages = []  # (time, text)
+
+        def listen():
+            while True:
+                try:
+                    messages.append((time.time(), listener.recv(4096).decode()))
+                except OSError:
+                    return
+        threading.Thread(target=listen, daemon=True).start()
+        watch = subprocess.Popen([KIOSK, "sync", "--watch", "--data-dir", w.data],
+                                 env=dict(os.environ, NOTIFY_SOCKET=notify_path),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: watch.poll() is None and watch.kill())
+        deadline = time.time() + 15
+        while time.time() < deadline and sum("WATCHDOG=1" in m for _, m in messages) < 2:
+            time.sleep(0.1)
+        self.assertTrue(any(m.startswith("READY=1") for _, m in messages), messages)
+        self.assertGreaterEqual(sum("WATCHDOG=1" in m for _, m in messages), 2, messages)
+        self.assertEqual(w.server_count(), 10)
+        # Wedge the loop: another process holds the store's write lock, so the loop cannot read it.
+        lock = sqlite3.connect(os.path.join(w.data, "records.sqlite"), isolation_level=None, timeout=30)
+        # In WAL mode only an exclusive locking mode shuts readers out; it holds until the connection closes.
+        lock.execute("PRAGMA locking_mode=EXCLUSIVE")
+        lock.execute("BEGIN EXCLUSIVE")
+        lock.execute("SELECT COUNT(*) FROM records").fetchall()
+        wedged_at = time.time()
+        time.sleep(14)
+        pings_while_wedged = [t for t, m in messages if "WATCHDOG=1" in m and t > wedged_at + 6]
+        lock.execute("ROLLBACK")
+        lock.close()
+        self.assertEqual(pings_while_wedged, [], "watchdog pings went on while the loop could not read its store")
+        released = time.time()
+        while time.time() < released + 30 and not any("WATCHDOG=1" in m and t > released for t, m in messages):
+            time.sleep(0.2)
+        self.assertTrue(any("WATCHDOG=1" in m and t > released for t, m in messages), "pings did not resume")
+        watch.send_signal(signal.SIGTERM)
+        self.assertEqual(watch.wait(15), 0)
+        time.sleep(0.2)
+        self.assertTrue(any("STOPPING=1" in m for _, m in messages))
+
     def test_rejections(self):
         w = World(self)
         other = subprocess.run([CENTRAL, "device", "add", "station-8", "--database", w.database],
@@ -470,6 +518,17 @@ class SoakTest(unittest.TestCase):
         w.assert_exactly_once()
         print(f"\n  soak: {total} records, server holds {w.server_count()}, {attempts} sync runs, "
               f"{time.time() - start:.1f} s, faults {proxy.counts}", file=sys.stderr)
+
+
+class UnitFileTest(unittest.TestCase):
+    @unittest.skipUnless(subprocess.run(["which", "systemd-analyze"], capture_output=True).returncode == 0,
+                         "systemd-analyze is not installed")
+    def test_units_verify(self):
+        units = [os.path.join(ROOT, "systemd", n) for n in sorted(os.listdir(os.path.join(ROOT, "systemd")))]
+        result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True)
+        # The binaries are not installed on a build machine; anything else is a mistake in a unit.
+        problems = [l for l in (result.stdout + result.stderr).splitlines() if l and "is not executable" not in l]
+        self.assertEqual(problems, [])
 
 
 @unittest.skipUnless(POSTGRES, "no PostgreSQL (export KIOSK_TEST_POSTGRES=$(scripts/setup-postgres))")
