@@ -1,17 +1,15 @@
 import Imaging
 import KioskCore
 import Logging
-import Synchronization
 
 /// Frames from a folder of pictures (JPEG/PNG, in name order), looped at a set rate: the demo's camera and the
 /// tests'. It behaves like the camera: its own thread, newest frame wins, a status.
-public final class ReplayFrameSource: FrameSource {
+public final class ReplayFrameSource: CaptureLoopSource {
     public let pictures: [String]
     public let framesPerSecond: Double
     public let frameShorterSide: Int?
     private let label: String
-    private let mailbox = FrameMailbox(status: .stopped)
-    private let thread = Mutex<OSThread?>(nil)
+    let loop = CaptureLoop()
     private let logger: Logger
 
     /// - Parameter path: a folder (its pictures in name order) or one picture.
@@ -27,75 +25,52 @@ public final class ReplayFrameSource: FrameSource {
         self.logger = logger
     }
 
-    deinit { stop() }
+    deinit { loop.stop() }
 
     public func start() {
-        thread.withLock { thread in
-            guard thread == nil else { return }
-            mailbox.reset()
-            mailbox.status = .starting(device: label)
-            let (pictures, mailbox, label, logger) = (self.pictures, self.mailbox, self.label, self.logger)
-            let interval = Duration.seconds(1 / framesPerSecond)
-            let side = frameShorterSide
-            thread = OSThread {
-                let clock = ContinuousClock()
-                var sequence: UInt64 = 0
-                var next = clock.now
-                var index = 0
-                mailbox.status = .streaming(device: label, format: "replay of \(pictures.count) pictures")
-                var unusable = Set<Int>()
-                while !mailbox.isStopping {
-                    if unusable.count == pictures.count {
-                        mailbox.status = .failed(device: label, reason: "none of its \(pictures.count) pictures can be decoded")
-                        _ = mailbox.pause(for: .seconds(3600 * 24 * 365))
-                        break
-                    }
-                    let slot = index % pictures.count
-                    index += 1
-                    if unusable.contains(slot) { continue }
-                    let started = clock.now
-                    do {
-                        let image = try ImageDecoder.decode(file: pictures[slot], minimumShorterSide: side)
-                        sequence += 1
-                        let now = clock.now
-                        mailbox.publish(Frame(image: image, sequence: sequence, capturedAt: now)) { s in
-                            s.delivered += 1
-                            s.conversionTotal += now - started
-                            s.conversionMaximum = max(s.conversionMaximum, now - started)
-                            if s.firstFrameAt == nil { s.firstFrameAt = now }
-                            s.lastFrameAt = now
-                        }
-                    } catch {
-                        // Skipped from now on, and said once.
-                        unusable.insert(slot)
-                        mailbox.updateStatistics { $0.corrupt += 1 }
-                        logger.warning("replay picture skipped", metadata: ["error": "\(error)"])
-                        continue
-                    }
-                    next += interval
-                    let wait = next - clock.now
-                    if wait < .zero { next = clock.now } else if !mailbox.pause(for: wait) { break }
+        let (pictures, label, logger) = (self.pictures, self.label, self.logger)
+        let interval = Duration.seconds(1 / framesPerSecond)
+        let side = frameShorterSide
+        loop.start(device: label) { mailbox in
+            let clock = ContinuousClock()
+            var sequence: UInt64 = 0
+            var next = clock.now
+            var index = 0
+            mailbox.status = .streaming(device: label, format: "replay of \(pictures.count) pictures")
+            var unusable = Set<Int>()
+            while !mailbox.isStopping {
+                if unusable.count == pictures.count {
+                    mailbox.status = .failed(device: label, reason: "none of its \(pictures.count) pictures can be decoded")
+                    _ = mailbox.pause(for: .seconds(3600 * 24 * 365))
+                    break
                 }
-                mailbox.status = .stopped
+                let slot = index % pictures.count
+                index += 1
+                if unusable.contains(slot) { continue }
+                let started = clock.now
+                do {
+                    let image = try ImageDecoder.decode(file: pictures[slot], minimumShorterSide: side)
+                    sequence += 1
+                    let now = clock.now
+                    mailbox.publish(Frame(image: image, sequence: sequence, capturedAt: now)) { s in
+                        s.delivered += 1
+                        s.conversionTotal += now - started
+                        s.conversionMaximum = max(s.conversionMaximum, now - started)
+                        if s.firstFrameAt == nil { s.firstFrameAt = now }
+                        s.lastFrameAt = now
+                    }
+                } catch {
+                    // Skipped from now on, and said once.
+                    unusable.insert(slot)
+                    mailbox.updateStatistics { $0.corrupt += 1 }
+                    logger.warning("replay picture skipped", metadata: ["error": "\(error)"])
+                    continue
+                }
+                next += interval
+                let wait = next - clock.now
+                if wait < .zero { next = clock.now } else if !mailbox.pause(for: wait) { break }
             }
+            mailbox.status = .stopped
         }
-    }
-
-    public func stop() {
-        let running = thread.withLock { t -> OSThread? in
-            defer { t = nil }
-            return t
-        }
-        guard let running else { return }
-        mailbox.requestStop()
-        running.join()
-        mailbox.status = .stopped
-    }
-
-    public var status: CameraStatus { mailbox.status }
-    public var statistics: CaptureStatistics { mailbox.captureStatistics }
-    public func latestFrame() -> Frame? { mailbox.latest }
-    public func nextFrame(after sequence: UInt64?, timeout: Duration) -> Frame? {
-        mailbox.waitForFrame(after: sequence, timeout: timeout)
     }
 }

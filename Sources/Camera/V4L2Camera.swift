@@ -1,50 +1,24 @@
 import KioskCore
 import Logging
-import Synchronization
 
 /// The tray camera as a `FrameSource`: captures on its own thread, converts the newest frame to RGB and
 /// publishes it. Any failure (no device, busy, unplugged, stuck stream) becomes a status and a reconnect with
 /// backoff; capture resumes by itself when the camera comes back.
-public final class V4L2Camera: FrameSource {
+public final class V4L2Camera: CaptureLoopSource {
     public let settings: CameraSettings
     private let logger: Logger
-    private let mailbox: FrameMailbox
-    private let thread = Mutex<OSThread?>(nil)
+    let loop = CaptureLoop()
 
     public init(settings: CameraSettings, logger: Logger = Logger(label: "kiosk.camera")) {
         self.settings = settings
         self.logger = logger
-        mailbox = FrameMailbox(status: .stopped)
     }
 
-    deinit { stop() }
+    deinit { loop.stop() }
 
     public func start() {
-        thread.withLock { thread in
-            guard thread == nil else { return }
-            mailbox.reset()
-            mailbox.status = .starting(device: settings.device)
-            let (settings, mailbox, logger) = (self.settings, self.mailbox, self.logger)
-            thread = OSThread { Self.run(settings: settings, mailbox: mailbox, logger: logger) }
-        }
-    }
-
-    public func stop() {
-        let running = thread.withLock { t -> OSThread? in
-            defer { t = nil }
-            return t
-        }
-        guard let running else { return }
-        mailbox.requestStop()
-        running.join()
-        mailbox.status = .stopped
-    }
-
-    public var status: CameraStatus { mailbox.status }
-    public var statistics: CaptureStatistics { mailbox.captureStatistics }
-    public func latestFrame() -> Frame? { mailbox.latest }
-    public func nextFrame(after sequence: UInt64?, timeout: Duration) -> Frame? {
-        mailbox.waitForFrame(after: sequence, timeout: timeout)
+        let (settings, logger) = (self.settings, self.logger)
+        loop.start(device: settings.device) { mailbox in Self.run(settings: settings, mailbox: mailbox, logger: logger) }
     }
 
     // MARK: - The capture thread

@@ -42,20 +42,8 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
     public init(path: String) throws(CentralError) {
         self.path = path
         do throws(StoreError) {
-            connection = try SQLiteConnection(path: path)
-            try connection.execute("PRAGMA journal_mode=WAL")
-            try connection.execute("PRAGMA synchronous=FULL")
-            var version: Int64 = 0
-            try connection.prepare("PRAGMA user_version").query { row in version = row.integer(0) }
-            if version > Int64(Self.migrations.count) {
-                throw StoreError(path: path, reason: "written by a newer kiosk-central (schema \(version))")
-            }
-            for (i, script) in Self.migrations.enumerated() where Int64(i) >= version {
-                try connection.transaction { () throws(StoreError) in
-                    try connection.execute(script)
-                    try connection.execute("PRAGMA user_version = \(i + 1)")
-                }
-            }
+            connection = try SQLiteConnection.durable(path: path)
+            try connection.migrate(Self.migrations, program: "kiosk-central")
         } catch {
             throw .storage(error.description)
         }

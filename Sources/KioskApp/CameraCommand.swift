@@ -211,7 +211,7 @@ struct CameraStatsCommand: ParsableCommand {
             }
         }
         let status = source.status
-        let stats = (source as? V4L2Camera)?.statistics ?? (source as? ReplayFrameSource)?.statistics ?? CaptureStatistics()
+        let stats = source.statistics
         source.stop()
         let elapsed = clock.now - start
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -56,8 +56,37 @@ public protocol FrameSource: AnyObject, Sendable {
     /// Stops capturing and releases the device; returns when the capture thread has finished.
     func stop()
     var status: CameraStatus { get }
+    /// Counts since the last start: delivered, dropped, corrupt frames, reconnects, conversion time.
+    var statistics: CaptureStatistics { get }
     /// The newest frame, if any arrived since the source started.
     func latestFrame() -> Frame?
     /// Waits for a frame newer than `sequence` (any frame when nil), up to `timeout`.
     func nextFrame(after sequence: UInt64?, timeout: Duration) -> Frame?
+}
+
+/// What a frame source measured since it started.
+public struct CaptureStatistics: Sendable, Equatable {
+    /// Frames converted and published.
+    public var delivered: UInt64 = 0
+    /// Frames the driver dropped (gaps in its sequence) plus frames skipped because a newer one was ready.
+    public var dropped: UInt64 = 0
+    /// Frames the driver marked corrupt or that failed to convert.
+    public var corrupt: UInt64 = 0
+    /// Times the device was (re)opened after a failure.
+    public var reconnects: UInt64 = 0
+    public var conversionTotal: Duration = .zero
+    public var conversionMaximum: Duration = .zero
+    public var firstFrameAt: ContinuousClock.Instant?
+    public var lastFrameAt: ContinuousClock.Instant?
+
+    public init() {}
+
+    /// Frames per second between the first and the last frame.
+    public var framesPerSecond: Double {
+        guard let a = firstFrameAt, let b = lastFrameAt, delivered > 1 else { return 0 }
+        let seconds = Double((b - a).components.seconds) + Double((b - a).components.attoseconds) / 1e18
+        return seconds > 0 ? Double(delivered - 1) / seconds : 0
+    }
+
+    public var meanConversion: Duration { delivered > 0 ? conversionTotal / Int(delivered) : .zero }
 }

@@ -67,6 +67,31 @@ public final class SQLiteConnection {
         }
     }
 
+    /// Opens for durable use: WAL (readers never wait for the writer) and `synchronous=FULL` (a committed
+    /// transaction survives a power cut).
+    public static func durable(path: String) throws(StoreError) -> SQLiteConnection {
+        let db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA synchronous=FULL")
+        return db
+    }
+
+    /// Brings the schema up to date: `scripts[i]` takes it from version i to i + 1 (`PRAGMA user_version`), each in
+    /// its own transaction. A file newer than this program knows is refused, not touched.
+    public func migrate(_ scripts: [String], program: String) throws(StoreError) {
+        var version: Int64 = 0
+        try prepare("PRAGMA user_version").query { row in version = row.integer(0) }
+        if version > Int64(scripts.count) {
+            throw StoreError(path: path, reason: "written by a newer \(program) (schema \(version), this one knows \(scripts.count))")
+        }
+        for (i, script) in scripts.enumerated() where Int64(i) >= version {
+            try transaction { () throws(StoreError) in
+                try execute(script)
+                try execute("PRAGMA user_version = \(i + 1)")
+            }
+        }
+    }
+
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     public var lastError: String { String(cString: sqlite3_errmsg(handle)) }

@@ -51,24 +51,8 @@ public final class RecordStore {
     public init(dataDirectory: String) throws(StoreError) {
         try Self.makeDirectory(dataDirectory)
         path = dataDirectory.hasSuffix("/") ? dataDirectory + Self.fileName : dataDirectory + "/" + Self.fileName
-        db = try SQLiteConnection(path: path)
-        try db.execute("PRAGMA journal_mode=WAL")
-        try db.execute("PRAGMA synchronous=FULL")
-        try migrate()
-    }
-
-    private func migrate() throws(StoreError) {
-        var version: Int64 = 0
-        try db.prepare("PRAGMA user_version").query { row in version = row.integer(0) }
-        if version > Int64(Self.migrations.count) {
-            throw StoreError(path: path, reason: "written by a newer kiosk (schema \(version), this one knows \(Self.migrations.count))")
-        }
-        for (i, script) in Self.migrations.enumerated() where Int64(i) >= version {
-            try db.transaction { () throws(StoreError) in
-                try db.execute(script)
-                try db.execute("PRAGMA user_version = \(i + 1)")
-            }
-        }
+        db = try SQLiteConnection.durable(path: path)
+        try db.migrate(Self.migrations, program: "kiosk")
     }
 
     private static func makeDirectory(_ path: String) throws(StoreError) {

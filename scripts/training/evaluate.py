@@ -78,8 +78,8 @@ def main():
     for backend in args.backends.split(","):
         rows = kiosk_predictions(args.kiosk, args.model, backend, paths, args.threads)
         r = report(truth, [row["label"] for row in rows], category_of)
-        r["mistakes"] = [{"image": p, "label": t, "predicted": row["label"], "p": row["confidence"]}
-                         for p, t, row in zip(paths, truth, rows) if row["label"] != t]
+        r["predictions"] = [{"image": p, "label": t, "predicted": row["label"], "p": row["confidence"]}
+                            for p, t, row in zip(paths, truth, rows)]
         result["backends"][backend] = r
         print(f"{backend}: top-1 {r['top1_all']:.4f} over {r['photos']} photos, TrashNet six "
               f"{r['top1_trashnet6']:.4f}, trash recall {r['per_class']['trash']['recall']:.3f}, categories "
