@@ -18,9 +18,9 @@ struct CommandLineTests {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("kiosk")
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    func run(_ arguments: [String], environment: [String: String] = [:], executable: URL = Self.kiosk) throws -> Outcome {
         let process = Process()
-        process.executableURL = Self.kiosk
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["KIOSK_MODEL"] = nil
@@ -140,7 +140,6 @@ struct CommandLineTests {
             (["classify", "--model", Self.fixture("glass1.jpg"), Self.fixture("glass1.jpg")], "not a kiosk model file"),
             (["model", "info", Self.fixture("tiny-resnet.onnx")], "does not start with KIOSKMDL"),
             (["model", "info", Self.fixture("empty.png")], "file is empty"),
-            (["classify", Self.fixture("glass1.jpg")], "no model installed"),
             (["model", "quantize", "--onnx", Self.fixture("truncated.jpg"), "--labels", Self.fixture("tiny-labels.txt"),
               "--calibration", Self.root.appendingPathComponent("Tests/Fixtures").path, "--out", "/tmp/never-written.kmodel"],
              "not a valid ONNX model"),
@@ -152,5 +151,25 @@ struct CommandLineTests {
             #expect(lines.count == 1 && lines[0].contains(message), "\(arguments): \(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written.kmodel"))
+    }
+
+    /// A checkout finds its shipped model; a kiosk binary installed elsewhere without one must say where it looked.
+    @Test func withoutAModelClassifySaysWhereItLooked() throws {
+        let folder = NSTemporaryDirectory() + "kiosk-nomodel-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let copy = URL(fileURLWithPath: folder + "/kiosk")
+        try FileManager.default.copyItem(at: Self.kiosk, to: copy)
+        let result = try run(["classify", Self.fixture("glass1.jpg")],
+                             environment: ["KIOSK_RESOURCES": Self.root.appendingPathComponent("Resources").path], executable: copy)
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("no model installed"), "\(result.stderr)")
+    }
+
+    @Test func theShippedModelIsTheDefaultInACheckout() throws {
+        let result = try run(["classify", "--json", Self.root.appendingPathComponent("Tests/Fixtures/model/food.jpg").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"label\":\"food\",\"category\":\"kitchen\""), "\(result.stdout)")
     }
 }

@@ -14,7 +14,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--per-label", type=int, default=32)
+    ap.add_argument("--per-label", type=int, default=25)
     ap.add_argument("--seed", type=int, default=20261129)
     args = ap.parse_args()
     train, _ = data.split(data.collect(args.data), seed=args.seed)

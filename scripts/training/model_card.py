@@ -36,7 +36,9 @@ def main():
     w = args.work
     teacher = json.load(open(os.path.join(w, "teacher-log.json")))
     student = json.load(open(os.path.join(w, "student-log.json")))
-    export = json.load(open(os.path.join(w, "export.json")))
+    anneal_path = os.path.join(w, "student-anneal-log.json")
+    anneal = json.load(open(anneal_path)) if os.path.exists(anneal_path) else None
+    export = json.load(open(os.path.join(w, "onnx", "export.json")))
     evaluation = json.load(open(os.path.join(w, "eval.json")))
     info = open(os.path.join(w, "info.txt")).read().strip()
     int8, fp32 = evaluation["backends"]["int8"], evaluation["backends"]["fp32"]
@@ -44,6 +46,18 @@ def main():
     s_args = student["args"]
     t_args = teacher["args"]
 
+    def bin_accuracy(name):
+        return int8["per_category"].get(name, {}).get("accuracy")
+
+    anneal_text = ""
+    if anneal:
+        anneal_text = (f", then annealed from that epoch for {len(anneal['epochs'])} epochs (lr {anneal['args']['lr']} "
+                       f"cosine to 0; best: epoch {anneal['best']['epoch']}, validation top-1 {pct(anneal['best']['val_top1'])})")
+    epochs_table = "\n".join(f"| student | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
+                             for e in student["epochs"])
+    if anneal:
+        epochs_table += "\n" + "\n".join(f"| anneal | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
+                                         for e in anneal["epochs"])
     rows = []
     for label in data.LABELS:
         a, b = fp32["per_class"][label], int8["per_class"][label]
@@ -58,7 +72,7 @@ def main():
     card = f"""# Kiosk model card: ResNet50, int8 (`default.kmodel`)
 
 Written by `scripts/training/model_card.py` on {datetime.date.today().isoformat()}; reproduce with
-`scripts/train-model --data ../shared/data` (about {minutes(teacher) + minutes(student):.0f} minutes of training on
+`scripts/train-model --data ../shared/data` (about {minutes(teacher) + minutes(student) + (minutes(anneal) if anneal else 0):.0f} minutes of training on
 {args.machine}).
 
 ## What it recognises
@@ -97,15 +111,18 @@ epoch and the input size, so they are slightly optimistic.
    blocks {t_args['train_from']}–15 and the head fine-tuned at {t_args['size'] or 192} px for {len(teacher['epochs'])} epochs
    (AdamW, cosine schedule, label smoothing 0.1): validation top-1 {pct(teacher['best']['val_top1'])} over the eight labels.
 2. **Student**: ResNet50 (torchvision topology) from random initialisation — no ImageNet ResNet50 weights can be
-   downloaded here — trained at {s_args['size']} px for {len(student['epochs'])} epochs (best: epoch
-   {student['best']['epoch']}), AdamW lr {s_args['lr'] or 2e-3}, batch {s_args['batch']}, distilling the teacher:
-   both see the same augmented crop each step; loss = {s_args['alpha']} · T² · KL(teacher‖student, T={s_args['temperature']})
-   + {1 - s_args['alpha']:.1f} · cross-entropy.
+   downloaded here — trained at {s_args['size']} px, AdamW lr {s_args['lr'] or 2e-3} (cosine over
+   {s_args['epochs']} epochs), batch {s_args['batch']}, distilling the teacher: both see the same augmented crop
+   each step; loss = {s_args['alpha']} · T² · KL(teacher‖student, T={s_args['temperature']})
+   + {1 - s_args['alpha']:.1f} · cross-entropy. For the session's time budget the schedule was cut after
+   {len(student['epochs'])} epochs (best: epoch {student['best']['epoch']}, validation top-1
+   {pct(student['best']['val_top1'])}){anneal_text}.
 3. **Augmentation**: random resized crop (30–100% of the area), horizontal flip, rotation ±20°, brightness,
    contrast and saturation jitter, white-balance gains, an exposure curve, Gaussian blur. Class-balanced sampling
    (each label equally likely; `trash` has only 91 training photos).
 4. **Export and quantization**: ONNX fp32 at the input size that scored best on validation ({sizes}); then
-   `kiosk model quantize` with 99.999th-percentile activation ranges calibrated on 256 training photos; int8
+   `kiosk model quantize` with 99.999th-percentile activation ranges calibrated on 200 training photos (a
+   stratified sample, never a validation photo); int8
    per-output-channel weights.
 
 ## Accuracy on the validation split (the kiosk's own decoder, preprocessing and backends)
@@ -134,10 +151,32 @@ Confusion matrix, int8 (rows: true label, columns: answer):
 
 {confusion_table(int8)}
 
+Training log (validation top-1 over all eight labels, PyTorch, 112 px centre crop):
+
+| phase | epoch | loss | val top-1 | seconds |
+|---|---|---|---|---|
+{epochs_table}
+
+The seconds include time the session's other work (builds, tests) took from the same two cores.
+
+## Goals
+
+| goal | int8 | met |
+|---|---|---|
+| top-1 over TrashNet's six ≥ 90% | {pct(int8['top1_trashnet6'])} | {"yes" if int8['top1_trashnet6'] >= 0.9 else "no"} |
+| int8 within 1 point of fp32 (all labels) | {pct(int8['top1_all'])} vs {pct(fp32['top1_all'])} | {"yes" if fp32['top1_all'] - int8['top1_all'] <= 0.01 else "no"} |
+| e-waste bin ≥ 90% | {pct(bin_accuracy('e-waste'))} | {"yes" if (bin_accuracy('e-waste') or 0) >= 0.9 else "no"} |
+| kitchen/food bin ≥ 90% | {pct(bin_accuracy('kitchen'))} | {"yes" if (bin_accuracy('kitchen') or 0) >= 0.9 else "no"} |
+
+The teacher reached {pct(teacher['best']['val_top1'])} over the eight labels with ImageNet features; the ResNet50
+learns everything from these ~2,600 photos, in a CPU budget of about 16 epochs at 112 px. What should close the
+gap: the whole 26-epoch schedule or longer and a larger input on a GPU (`--student-stop-after 0 --anneal-epochs
+0 --student-epochs 60 --size 160`), or ImageNet-pretrained ResNet50 weights if a licensed copy becomes
+available.
+
 ## Limits
 
-- Trained without ImageNet pretraining for the ResNet50 itself; the accuracy goals of the issue (≥ 90% on
-  TrashNet's six) are compared above, not assumed.
+- Trained without ImageNet pretraining for the ResNet50 itself (none could be downloaded).
 - The photos are studio-like (TrashNet) or phone snapshots (e-waste, produce), not the kiosk's tray camera:
   expect lower accuracy on the tray until photos from kiosks are collected and added.
 - No hazardous or bulky photos: batteries, paint, furniture are never recognised.

@@ -99,6 +99,10 @@ def main():
     ap.add_argument("--seed", type=int, default=20261129)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--limit", type=int, default=0, help="use only this many training photos (for a smoke test)")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="end after this many epochs of the --epochs schedule (a time budget); 0: run it all")
+    ap.add_argument("--init", help="student: start from these weights (e.g. an earlier run's best epoch)")
+    ap.add_argument("--name", help="output name (default: the step): NAME.pt and NAME-log.json")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -137,6 +141,8 @@ def main():
         key, lr = "teacher", args.lr or 1e-3
     else:
         net = nets.resnet50(len(data.LABELS))
+        if args.init:
+            net.load_state_dict(torch.load(args.init, map_location="cpu"))
         frozen = []
         teacher = nets.EfficientNetLite0(len(data.LABELS))
         teacher.load_state_dict(torch.load(os.path.join(args.out, "teacher.pt"), map_location="cpu"))
@@ -148,15 +154,17 @@ def main():
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
     steps_per_epoch = math.ceil(len(tr) / args.batch)
-    total_steps, warmup = steps_per_epoch * args.epochs, steps_per_epoch // 2
+    # No warm-up when continuing from trained weights: the schedule only anneals.
+    total_steps, warmup = steps_per_epoch * args.epochs, (0 if args.init else steps_per_epoch // 2)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)) * 0.5 * (
         1 + math.cos(math.pi * min(1.0, s / total_steps))))
     val_loader = torch.utils.data.DataLoader(va, batch_size=64, num_workers=1)
 
     log = {"step": args.step, "args": vars(args), "train_photos": len(tr), "validation_photos": len(va),
            "epochs": []}
+    name = args.name or args.step
     best, since_best = -1.0, 0
-    for epoch in range(args.epochs):
+    for epoch in range(args.stop_after or args.epochs):
         tr.epoch = epoch
         loader = torch.utils.data.DataLoader(tr, batch_size=args.batch, sampler=balanced_sampler(
             train_labels, args.seed + epoch), num_workers=1, drop_last=True, persistent_workers=False)
@@ -187,17 +195,17 @@ def main():
         print(json.dumps(entry), flush=True)
         if accuracy > best:
             best, since_best = accuracy, 0
-            torch.save(net.state_dict(), os.path.join(args.out, f"{args.step}.pt"))
+            torch.save(net.state_dict(), os.path.join(args.out, f"{name}.pt"))
             log["best"] = entry
             log["confusion"] = confusion.tolist()
         else:
             since_best += 1
-        with open(os.path.join(args.out, f"{args.step}-log.json"), "w") as f:
+        with open(os.path.join(args.out, f"{name}-log.json"), "w") as f:
             json.dump(log, f, indent=1)
         if since_best >= args.patience:
             print(f"{args.step}: no improvement for {args.patience} epochs, stopping", flush=True)
             break
-    print(f"{args.step}: best validation top-1 {best:.4f}", flush=True)
+    print(f"{name}: best validation top-1 {best:.4f}", flush=True)
 
 
 if __name__ == "__main__":
