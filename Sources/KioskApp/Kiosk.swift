@@ -7,7 +7,7 @@ struct Kiosk: ParsableCommand {
         commandName: "kiosk",
         abstract: "Waste-sorting kiosk: recognise an item and tell which bin it goes in.",
         subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
-                      ExportCommand.self, EnrollCommand.self])
+                      ExportCommand.self, EnrollCommand.self, StatusCommand.self])
 
     static func bootstrapLogging(verbose: Bool, level: Logger.Level = .warning) {
         LoggingSystem.bootstrap { label in

@@ -140,6 +140,11 @@ public final class RecordStore {
         try records(where: "synced_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
     }
 
+    /// The newest record, if any.
+    public func latest() throws(StoreError) -> ScanRecord? {
+        try records(where: "1 ORDER BY sequence DESC LIMIT 1", []).first
+    }
+
     public func all() throws(StoreError) -> [ScanRecord] {
         try records(where: "1 ORDER BY sequence", [])
     }

@@ -167,6 +167,23 @@ struct CommandLineTests {
         #expect(lines.count == 1 && lines[0].contains("no model installed"), "\(result.stderr)")
     }
 
+    @Test func statusSummarisesCameraModelRecordsAndDisk() throws {
+        let data = NSTemporaryDirectory() + "cli-status-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        _ = try run(["classify", "--record", "--data-dir", data, Self.root.appendingPathComponent("Tests/Fixtures/model/food.jpg").path])
+        let result = try run(["status", "--json", "--device", "/dev/video-kiosk-missing", "--data-dir", data])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["camera"] as? String == "/dev/video-kiosk-missing: no such camera")
+        #expect((object?["model"] as? String)?.hasSuffix("Resources/models/default.kmodel") == true)
+        #expect(object?["records"] as? Int == 1 && object?["pending"] as? Int == 1 && object?["records_today"] as? Int == 1)
+        #expect(object?["healthy"] as? Bool == false)  // no camera
+        #expect(object?["disk_free_gib"] is Double)
+        let text = try run(["status", "--device", "/dev/video-kiosk-missing", "--data-dir", data])
+        #expect(text.stdout.contains("records: 1 kept, 1 today (kitchen 1)"), "\(text.stdout)")
+        #expect(text.stdout.hasSuffix("needs attention: camera\n"))
+    }
+
     @Test func theShippedModelIsTheDefaultInACheckout() throws {
         let result = try run(["classify", "--json", Self.root.appendingPathComponent("Tests/Fixtures/model/food.jpg").path])
         #expect(result.status == 0, "\(result.stderr)")
