@@ -72,7 +72,7 @@ struct CameraBenchCommand: ParsableCommand {
                 let start = clock.now
                 for _ in 0..<runs { try body() }
                 let d = clock.now - start
-                let ms = (Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) / Double(runs)
+                let ms = d.milliseconds / Double(runs)
                 samples[name, default: []].append(ms)
             }
         }
@@ -92,11 +92,11 @@ struct CameraBenchCommand: ParsableCommand {
                   + "\"preview_core_share_at_30fps\":\(JSONText.number(previewCore, digits: 3))}")
         } else {
             print("frame: \(probe.width)x\(probe.height) MJPEG, \(runs) frames x \(repeats) repeats")
-            print("full-size decode:           min \(String(format2: full.min)) ms, median \(String(format2: full.median)) ms")
-            print("preview (shorter side \(previewSide)): min \(String(format2: preview.min)) ms, median \(String(format2: preview.median)) ms "
-                  + "(\(String(format2: full.median / preview.median))x faster than full size)")
-            print("224x224 model input (decode, resize, crop): min \(String(format2: input224.min)) ms, median \(String(format2: input224.median)) ms")
-            print("preview at 30 fps: \(String(format2: previewCore * 100))% of one core")
+            print("full-size decode:           min \(String(format: "%.2f", full.min)) ms, median \(String(format: "%.2f", full.median)) ms")
+            print("preview (shorter side \(previewSide)): min \(String(format: "%.2f", preview.min)) ms, median \(String(format: "%.2f", preview.median)) ms "
+                  + "(\(String(format: "%.2f", full.median / preview.median))x faster than full size)")
+            print("224x224 model input (decode, resize, crop): min \(String(format: "%.2f", input224.min)) ms, median \(String(format: "%.2f", input224.median)) ms")
+            print("preview at 30 fps: \(String(format: "%.2f", previewCore * 100))% of one core")
         }
     }
 }

@@ -214,11 +214,9 @@ struct CameraStatsCommand: ParsableCommand {
         let stats = source.statistics
         source.stop()
         let elapsed = clock.now - start
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let wall = elapsed.milliseconds / 1000
         let cpuShare = (Self.cpuSeconds() - cpuBefore) / wall
-        func ms(_ d: Duration) -> Double {
-            ((Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15) * 100).rounded() / 100
-        }
+        func ms(_ d: Duration) -> Double { (d.milliseconds * 100).rounded() / 100 }
         if json {
             print("{\"device\":\(JSONText.string(settings.device)),\"status\":\(JSONText.string(status.description)),"
                   + "\"frame\":\(JSONText.string(frameSize)),\"delivered\":\(stats.delivered),"
@@ -229,9 +227,9 @@ struct CameraStatsCommand: ParsableCommand {
         } else {
             print("device: \(settings.device)")
             print("status: \(status.description)")
-            print("frames: \(stats.delivered) delivered (\(frameSize)), \(String(format2: stats.framesPerSecond)) fps, \(stats.dropped) dropped, \(stats.corrupt) corrupt, \(stats.reconnects) reconnects")
+            print("frames: \(stats.delivered) delivered (\(frameSize)), \(String(format: "%.2f", stats.framesPerSecond)) fps, \(stats.dropped) dropped, \(stats.corrupt) corrupt, \(stats.reconnects) reconnects")
             print("conversion: mean \(ms(stats.meanConversion)) ms, max \(ms(stats.conversionMaximum)) ms")
-            print("cpu: \(String(format2: cpuShare * 100))% of one core")
+            print("cpu: \(String(format: "%.2f", cpuShare * 100))% of one core")
         }
         if stats.delivered == 0 { throw fail("no frames in \(seconds) s: \(status.description)") }
     }
@@ -241,15 +239,5 @@ struct CameraStatsCommand: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-}
-
-extension String {
-    /// Two decimals, without Foundation's String(format:).
-    init(format2 value: Double) {
-        let scaled = (value * 100).rounded()
-        let whole = Int(scaled / 100)
-        let fraction = abs(Int(scaled) % 100)
-        self = "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
