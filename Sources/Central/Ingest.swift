@@ -8,22 +8,20 @@ public struct Ingest: Sendable {
     public let store: any CentralStore
     public let clock: @Sendable () -> Int64
 
-    public init(store: any CentralStore, clock: @escaping @Sendable () -> Int64 = Ingest.wallClockMilliseconds) {
+    public init(store: any CentralStore, clock: @escaping @Sendable () -> Int64 = { WallClock.nowMilliseconds }) {
         self.store = store
         self.clock = clock
     }
 
-    public static func wallClockMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-
     /// SHA-256 hex of a token: what the server stores.
     public static func hash(token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// A new random token (256 bits, hex).
     public static func newToken() -> String {
         var g = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
     }
 
     public enum Rejection: Error, Equatable {

@@ -1,4 +1,5 @@
 import Crypto
+import KioskCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -46,7 +47,7 @@ public final class KioskModel: Sendable {
         let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - Self.checksumSize)])
         let digest = Array(SHA256.hash(data: body))
         guard digest == Array(bytes[(bytes.count - Self.checksumSize)...]) else { throw .checksumMismatch(path: path) }
-        checksum = digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        checksum = Hex.encode(digest)
 
         let headerLength = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
         guard 16 + headerLength <= body.count else { throw .malformedModelFile(path: path, reason: "header runs past the end") }
@@ -156,11 +157,5 @@ public final class KioskModel: Sendable {
             }
         }
         return Network(shapes: header.shapes, layers: layers, presetActivations: [:])
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }

@@ -67,7 +67,7 @@ struct ClassifyCommand: ParsableCommand {
                     continue
                 }
                 let scan = ScanRecord(
-                    kiosk: kiosk, capturedAtMilliseconds: Clock.nowMilliseconds, label: result.top.label,
+                    kiosk: kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: result.top.label,
                     category: category, confidence: Double(result.top.probability),
                     top: result.top(3).map { .init(label: $0.label, p: Double($0.probability)) },
                     modelVersion: modelVersion, language: lang,

@@ -38,12 +38,3 @@ struct DataOptions: ParsableArguments {
         return ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "kiosk"
     }
 }
-
-enum Clock {
-    static var nowMilliseconds: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-
-    static func iso8601(milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-}

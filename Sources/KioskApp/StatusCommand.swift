@@ -80,14 +80,14 @@ struct StatusCommand: ParsableCommand {
             let enrollment = try? Enrollment.load(dataDirectory: data.directory)
             r.lines.append("records: \(summary.total) kept, \(today.values.reduce(0, +)) today"
                            + (todayText.isEmpty ? "" : " (\(todayText))")
-                           + (last.map { ", last \(ISOTime.string(milliseconds: $0.capturedAtMilliseconds)) \($0.label)" } ?? ""))
+                           + (last.map { ", last \(WallClock.iso8601(milliseconds: $0.capturedAtMilliseconds)) \($0.label)" } ?? ""))
             r.lines.append("pending: \(summary.pending)"
-                           + (summary.oldestPendingCapturedAtMilliseconds.map { ", oldest \(ISOTime.string(milliseconds: $0))" } ?? ""))
+                           + (summary.oldestPendingCapturedAtMilliseconds.map { ", oldest \(WallClock.iso8601(milliseconds: $0))" } ?? ""))
             r.lines.append("sync: " + (enrollment.map { e in "\(e.server) as \(e.kiosk)" } ?? "not enrolled")
                            + ", last success \(summary.lastSuccess ?? "never")"
                            + (summary.lastError.map { ", last error \($0)" } ?? ""))
             func quoted(_ text: String?) -> String? { text.map { JSONText.string($0) } }
-            let oldest = summary.oldestPendingCapturedAtMilliseconds.map { ISOTime.string(milliseconds: $0) }
+            let oldest = summary.oldestPendingCapturedAtMilliseconds.map { WallClock.iso8601(milliseconds: $0) }
             r.fields.append(("records", "\(summary.total)"))
             r.fields.append(("records_today", "\(today.values.reduce(0, +))"))
             r.fields.append(("pending", "\(summary.pending)"))

@@ -39,7 +39,7 @@ struct SyncCommand: ParsableCommand {
             throw fail(error.description)
         }
         let enrollment = try data.enrollment()
-        let oldest = summary.oldestPendingCapturedAtMilliseconds.map { Clock.iso8601(milliseconds: $0) }
+        let oldest = summary.oldestPendingCapturedAtMilliseconds.map { WallClock.iso8601(milliseconds: $0) }
         if json {
             func s(_ v: String?) -> String { v.map(JSONText.string) ?? "null" }
             print("{\"data_dir\":\(JSONText.string(data.directory)),\"kiosk\":\(s(enrollment?.kiosk)),"
@@ -91,7 +91,7 @@ extension SyncCommand {
         var options = CurlTransport.Options()
         options.totalTimeoutMilliseconds = Int(timeout * 1000)
         let outbox = Outbox(store: store, transport: CurlTransport(enrollment: enrollment, options: options),
-                            kiosk: enrollment.kiosk, batchSize: batchSize, now: { Clock.nowMilliseconds })
+                            kiosk: enrollment.kiosk, batchSize: batchSize, now: { WallClock.nowMilliseconds })
         let pending = (try? store.summary().pending) ?? 0
         print("pushing \(pending) pending records to \(enrollment.server) as \(enrollment.kiosk)")
         do {
@@ -170,7 +170,7 @@ struct ExportCommand: ParsableCommand {
                 print("nothing to export: no pending records in \(data.directory)")
                 return
             }
-            let now = Clock.nowMilliseconds
+            let now = WallClock.nowMilliseconds
             let bytes = try OfflineBundle(kiosk: enrollment.kiosk, createdAtMilliseconds: now, records: records)
                 .signed(token: enrollment.token)
             let path = "\(to)/kiosk-\(enrollment.kiosk)-\(first.sequence)-\(last.sequence).kbundle"

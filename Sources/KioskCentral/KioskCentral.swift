@@ -62,14 +62,12 @@ struct DeviceAddCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard !name.isEmpty, name.count <= 64,
-            name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
-        else { throw fail("kiosk name \"\(name)\" must be 1-64 letters, digits, '-', '_' or '.'") }
+        if let problem = KioskName.problem(name) { throw fail(problem) }
         let store = try database.open()
         let token = Ingest.newToken()
         do {
             try await store.whileRunning { store in
-                try await store.addDevice(name: name, tokenHash: Ingest.hash(token: token), atMilliseconds: Ingest.wallClockMilliseconds())
+                try await store.addDevice(name: name, tokenHash: Ingest.hash(token: token), atMilliseconds: WallClock.nowMilliseconds)
             }
         } catch {
             throw fail("\(error)")
@@ -114,7 +112,7 @@ struct ImportCommand: AsyncParsableCommand {
                 var accepted = 0, duplicates = 0
                 for start in stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords) {
                     let slice = Array(opened.records[start..<min(start + RecordBatch.maximumRecords, opened.records.count)])
-                    let results = try await store.ingest(slice, receivedAtMilliseconds: Ingest.wallClockMilliseconds())
+                    let results = try await store.ingest(slice, receivedAtMilliseconds: WallClock.nowMilliseconds)
                     accepted += results.count { $0.status == .accepted }
                     duplicates += results.count { $0.status == .duplicate }
                 }
@@ -160,19 +158,5 @@ struct CountCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-    }
-}
-
-enum Hex {
-    static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(chars.count / 2)
-        for i in stride(from: 0, to: chars.count, by: 2) {
-            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }

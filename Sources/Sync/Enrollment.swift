@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KioskCore
+import SyncWire
 
 /// Which server this kiosk reports to and with what credentials: `enrollment.json` in the data folder, mode 0600
 /// (the token is a secret).
@@ -33,9 +34,7 @@ public struct Enrollment: Sendable, Equatable, Codable {
         guard server.hasPrefix("https://") || server.hasPrefix("http://") else {
             throw .invalid("server \"\(server)\" must start with https:// (or http:// on a trusted network)")
         }
-        guard !kiosk.isEmpty, kiosk.count <= 64,
-            kiosk.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
-        else { throw .invalid("kiosk name \"\(kiosk)\" must be 1-64 letters, digits, '-', '_' or '.'") }
+        if let problem = KioskName.problem(kiosk) { throw .invalid(problem) }
         guard token.count >= 16, !token.contains(where: { $0.isWhitespace }) else {
             throw .invalid("the token must be at least 16 characters without spaces (copy it from kiosk-central device add)")
         }

@@ -37,7 +37,7 @@ public final class Outbox {
     public func pushAll(progress: (Report, Int) -> Void = { _, _ in }) throws(SyncError) -> Report {
         var report = Report()
         do throws(SyncError) {
-            try record(.lastAttempt, ISOTime.string(milliseconds: now()))
+            try record(.lastAttempt, WallClock.iso8601(milliseconds: now()))
             while true {
                 let batch = try pending()
                 if batch.isEmpty { break }
@@ -68,7 +68,7 @@ public final class Outbox {
                     throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records")
                 }
             }
-            try record(.lastSuccess, ISOTime.string(milliseconds: now()))
+            try record(.lastSuccess, WallClock.iso8601(milliseconds: now()))
             try? store.setState(.lastError, "")
             // Synced records are kept for a while (status, late exports), then go; pending ones never do.
             if let purged = try? store.purgeSynced(nowMilliseconds: now()), purged > 0 {
@@ -76,7 +76,7 @@ public final class Outbox {
             }
             return report
         } catch {
-            try? store.setState(.lastError, "\(ISOTime.string(milliseconds: now())) \(error.description)")
+            try? store.setState(.lastError, "\(WallClock.iso8601(milliseconds: now())) \(error.description)")
             throw error
         }
     }
@@ -100,26 +100,3 @@ public final class Outbox {
 
 @available(*, unavailable)
 extension Outbox: Sendable {}
-
-/// UTC timestamps for the status lines, without Foundation's formatters.
-public enum ISOTime {
-    public static func string(milliseconds: Int64) -> String {
-        var seconds = milliseconds / 1000
-        let s = Int(seconds % 60); seconds /= 60
-        let m = Int(seconds % 60); seconds /= 60
-        let h = Int(seconds % 24)
-        var days = Int(seconds / 24)
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(h)):\(two(m)):\(two(s))Z"
-    }
-}

@@ -123,7 +123,7 @@ public final class SyncWorker: Sendable {
         }
         let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
         let outbox = Outbox(store: store, transport: transport, kiosk: enrollment.kiosk, logger: logger,
-                            now: { SyncWorker.wallClockMilliseconds() })
+                            now: { WallClock.nowMilliseconds })
         current.withLock { $0 = .pushing }
         do {
             let report = try outbox.pushAll { _, _ in self.heartbeat() }
@@ -134,12 +134,6 @@ public final class SyncWorker: Sendable {
             if case .storage = error { return .storeUnreadable }
             return .retry(after: backoff.next(), error: error, transport: transport)
         }
-    }
-
-    static func wallClockMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
 

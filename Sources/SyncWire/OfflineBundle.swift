@@ -99,7 +99,7 @@ public struct OfflineBundle: Sendable, Equatable {
 
     static func mac(_ payload: String, key: [UInt8]) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: key))
-        return code.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return Hex.encode(code)
     }
 }
 
@@ -114,11 +114,5 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
         case .unknownKiosk(let k): return "the bundle is from kiosk \(k), which is not registered here"
         case .badSignature(let k): return "the bundle's signature does not match kiosk \(k)'s token (altered, or signed with another token)"
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
