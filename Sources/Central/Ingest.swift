@@ -24,12 +24,18 @@ public struct Ingest: Sendable {
         return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
     }
 
-    public enum Rejection: Error, Equatable {
+    public enum Rejection: Error, Equatable, CustomStringConvertible {
         case unauthorized(String)
         case forbidden(String)
         case badRequest(String)
         case tooLarge(String)
         case unavailable(String)
+
+        public var description: String {
+            switch self {
+            case .unauthorized(let m), .forbidden(let m), .badRequest(let m), .tooLarge(let m), .unavailable(let m): m
+            }
+        }
     }
 
     /// The kiosk a bearer token authenticates.
@@ -58,6 +64,12 @@ public struct Ingest: Sendable {
         } catch {
             throw .badRequest("malformed batch: \(Self.describe(error))")
         }
+        return try await store(batch, from: kiosk)
+    }
+
+    /// Checks and stores a batch from an authenticated kiosk: the one path records take into the store, over
+    /// HTTP or from an offline bundle.
+    public func store(_ batch: RecordBatch, from kiosk: String) async throws(Rejection) -> BatchResponse {
         try check(batch, from: kiosk)
         do {
             return BatchResponse(results: try await store.ingest(batch.records, receivedAtMilliseconds: clock()))

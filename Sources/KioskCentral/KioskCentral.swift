@@ -89,13 +89,12 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         guard let bytes = FileManager.default.contents(atPath: bundle) else { throw fail("\(bundle): cannot read") }
         let store = try database.open()
-        // Keys are looked up first (the bundle names its kiosk), then checked synchronously.
+        // The bundle names its kiosk; that kiosk's key is looked up, then the signature checked.
         let kiosk: String
         do {
-            let envelope = try JSONDecoder().decode(BundleKioskPeek.self, from: bytes)
-            kiosk = envelope.kiosk
+            kiosk = try OfflineBundle.kiosk(in: [UInt8](bytes))
         } catch {
-            throw fail("\(bundle): not a kiosk bundle")
+            throw fail("\(bundle): \(error)")
         }
         let path = bundle
         do {
@@ -109,12 +108,21 @@ struct ImportCommand: AsyncParsableCommand {
                 } catch {
                     throw ImportFailure(message: "\(path): \(error)")
                 }
+                // The same checks as a batch over HTTP; all of them before anything is stored, so a bundle with
+                // one bad record changes nothing.
+                let ingest = Ingest(store: store)
+                let batches = stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords).map {
+                    RecordBatch(kiosk: opened.kiosk, records: Array(opened.records[$0..<min($0 + RecordBatch.maximumRecords, opened.records.count)]))
+                }
+                for batch in batches {
+                    do { try ingest.check(batch, from: kiosk) } catch { throw ImportFailure(message: "\(path): \(error)") }
+                }
                 var accepted = 0, duplicates = 0
-                for start in stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords) {
-                    let slice = Array(opened.records[start..<min(start + RecordBatch.maximumRecords, opened.records.count)])
-                    let results = try await store.ingest(slice, receivedAtMilliseconds: WallClock.nowMilliseconds)
-                    accepted += results.count { $0.status == .accepted }
-                    duplicates += results.count { $0.status == .duplicate }
+                for batch in batches {
+                    let response: BatchResponse
+                    do { response = try await ingest.store(batch, from: kiosk) } catch { throw ImportFailure(message: "\(path): \(error)") }
+                    accepted += response.accepted
+                    duplicates += response.duplicates
                 }
                 return "\(path): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held"
             }
@@ -127,18 +135,6 @@ struct ImportCommand: AsyncParsableCommand {
     struct ImportFailure: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
-    }
-
-    /// Just enough of the bundle to know whose key to fetch.
-    struct BundleKioskPeek: Decodable {
-        var kiosk: String
-
-        init(from decoder: Decoder) throws {
-            struct Envelope: Decodable { var payload: String }
-            struct Payload: Decodable { var kiosk: String }
-            let envelope = try Envelope(from: decoder)
-            kiosk = try JSONDecoder().decode(Payload.self, from: Data(envelope.payload.utf8)).kiosk
-        }
     }
 }
 

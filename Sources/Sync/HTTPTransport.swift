@@ -63,6 +63,7 @@ public final class CurlTransport: RecordTransport {
 
     private let handle: UnsafeMutableRawPointer
     private let url: String
+    private let healthURL: String
     private let token: String
     private let caFile: String?
     private let options: Options
@@ -71,7 +72,9 @@ public final class CurlTransport: RecordTransport {
         Self.globalInit
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
-        url = enrollment.server.hasSuffix("/") ? enrollment.server + "api/v1/records" : enrollment.server + "/api/v1/records"
+        let base = enrollment.server.hasSuffix("/") ? String(enrollment.server.dropLast()) : enrollment.server
+        url = base + "/api/v1/records"
+        healthURL = base + "/api/v1/health"
         token = enrollment.token
         caFile = enrollment.caFile
         self.options = options
@@ -117,10 +120,9 @@ public final class CurlTransport: RecordTransport {
     /// Whether the server answers its health check (2 s at most): used to retry at once when it is back.
     public func isHealthy() -> Bool {
         curl_easy_reset(handle)
-        let health = url.replacingOccurrences(of: "/api/v1/records", with: "/api/v1/health")
         let response = ResponseBuffer()
         let context = Unmanaged.passUnretained(response).toOpaque()
-        _ = kiosk_curl_setopt_string(handle, CURLOPT_URL, health)
+        _ = kiosk_curl_setopt_string(handle, CURLOPT_URL, healthURL)
         _ = kiosk_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 2_000)
         _ = kiosk_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, 2_000)
         _ = kiosk_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)

@@ -66,19 +66,7 @@ public struct OfflineBundle: Sendable, Equatable {
     /// Reads and verifies a bundle; `key(kiosk)` gives the signing key (`key(forToken:)`) of the kiosk the
     /// payload names, nil when that kiosk is unknown.
     public static func open(_ bytes: [UInt8], key: (String) throws -> [UInt8]?) throws(BundleError) -> OfflineBundle {
-        let envelope: Envelope
-        do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: Data(bytes))
-        } catch {
-            throw .malformed("not a kiosk bundle (\(error))")
-        }
-        guard envelope.format == format else { throw .malformed("format \(envelope.format), expected \(format)") }
-        let payload: Payload
-        do {
-            payload = try JSONDecoder().decode(Payload.self, from: Data(envelope.payload.utf8))
-        } catch {
-            throw .malformed("payload is not valid (\(error))")
-        }
+        let (envelope, payload) = try decode(bytes)
         let signingKey: [UInt8]?
         do {
             signingKey = try key(payload.kiosk)
@@ -95,6 +83,26 @@ public struct OfflineBundle: Sendable, Equatable {
             throw .malformed("record \(stranger.id) belongs to kiosk \(stranger.kiosk), not \(payload.kiosk)")
         }
         return OfflineBundle(kiosk: payload.kiosk, createdAtMilliseconds: payload.createdAtMilliseconds, records: payload.records)
+    }
+
+    /// The kiosk a bundle says it is from, before its signature is checked: the server looks its key up with this.
+    public static func kiosk(in bytes: [UInt8]) throws(BundleError) -> String {
+        try decode(bytes).1.kiosk
+    }
+
+    private static func decode(_ bytes: [UInt8]) throws(BundleError) -> (Envelope, Payload) {
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: Data(bytes))
+        } catch {
+            throw .malformed("not a kiosk bundle (\(error))")
+        }
+        guard envelope.format == format else { throw .malformed("format \(envelope.format), expected \(format)") }
+        do {
+            return (envelope, try JSONDecoder().decode(Payload.self, from: Data(envelope.payload.utf8)))
+        } catch {
+            throw .malformed("payload is not valid (\(error))")
+        }
     }
 
     static func mac(_ payload: String, key: [UInt8]) -> String {

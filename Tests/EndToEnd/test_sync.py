@@ -319,6 +319,22 @@ class SyncTest(unittest.TestCase):
         self.assertEqual(tampered.returncode, 1)
         self.assertIn("signature does not match", tampered.stderr)
         self.assertEqual(len(tampered.stderr.strip().splitlines()), 1)
+        # A validly signed bundle with a record the HTTP API would refuse is refused whole, like a batch.
+        import hashlib
+        import hmac
+        envelope = json.loads(text)
+        payload = json.loads(envelope["payload"])
+        payload["records"][0]["confidence"] = 5.0
+        payload["records"][0]["id"] = "00000000-0000-4000-8000-000000000099"
+        envelope["payload"] = json.dumps(payload, sort_keys=True)
+        key = hashlib.sha256(w.token.encode()).digest()
+        envelope["hmac_sha256"] = hmac.new(key, envelope["payload"].encode(), hashlib.sha256).hexdigest()
+        with open(bundle, "w") as f:
+            json.dump(envelope, f)
+        bad = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 1, bad.stdout)
+        self.assertIn("confidence outside 0-1", bad.stderr)
+        self.assertEqual(w.server_count(), 40)
         # The records then also arrive over the network: nothing counted twice.
         self.assertEqual(w.sync().returncode, 0)
         w.assert_exactly_once()
