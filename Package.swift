@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
 
         // The domain: categories, catalogue, classification results, protocols.
         .target(
@@ -63,6 +65,16 @@ let package = Package(
             name: "SyncWire",
             dependencies: ["KioskCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The screens' logic without SDL: the state machine, layout and hit-testing, texts, the empty-tray check.
+        .target(name: "Screens", dependencies: ["KioskCore"]),
+        // The touchscreen app on SDL2: the main loop, drawing, fonts, and the engine and record threads it feeds.
+        .target(
+            name: "Touchscreen",
+            dependencies: [
+                "Screens", "KioskCore", "Imaging", "CSDL2", "CFontconfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // sd_notify (readiness, watchdog) for the services systemd runs.
         .target(name: "Systemd"),
         // Scan records on the kiosk (SQLite), the outbox and the sync with the central server.
@@ -96,7 +108,8 @@ let package = Package(
         .executableTarget(
             name: "KioskApp",
             dependencies: [
-                "KioskCore", "Imaging", "Inference", "Camera", "SQLite", "Sync", "SyncWire", "Systemd",
+                "KioskCore", "Imaging", "Inference", "Camera", "SQLite", "Sync", "SyncWire", "Systemd", "Screens",
+                "Touchscreen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,6 +128,11 @@ let package = Package(
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncWire", "SQLite", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
+        .testTarget(name: "ScreensTests", dependencies: ["Screens", "KioskCore", "Imaging"]),
+        .testTarget(
+            name: "TouchscreenTests",
+            dependencies: ["Touchscreen", "Screens", "KioskCore", "Imaging", "Inference", "Camera", "Sync"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

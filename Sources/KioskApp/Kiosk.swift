@@ -6,8 +6,9 @@ struct Kiosk: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiosk",
         abstract: "Waste-sorting kiosk: recognise an item and tell which bin it goes in.",
-        subcommands: [ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
-                      ExportCommand.self, EnrollCommand.self, StatusCommand.self])
+        subcommands: [RunCommand.self, ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
+                      ExportCommand.self, EnrollCommand.self, StatusCommand.self],
+        defaultSubcommand: RunCommand.self)
 
     static func bootstrapLogging(verbose: Bool, level: Logger.Level = .warning) {
         LoggingSystem.bootstrap { label in

@@ -25,6 +25,15 @@ enum ResourceLocator {
         return paths
     }
 
+    /// Folders with the bins' icons (the catalogue names the files).
+    static var iconCandidates: [String] {
+        var paths: [String] = []
+        if let dir = environment["KIOSK_RESOURCES"] { paths.append("\(dir)/icons") }
+        paths += ["/usr/share/kiosk/icons"]
+        paths += checkoutResources.map { "\($0)/icons" }
+        return paths
+    }
+
     static func firstExisting(_ paths: [String]) -> String? {
         paths.first { access($0, R_OK) == 0 }
     }

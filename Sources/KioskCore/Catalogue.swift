@@ -28,6 +28,8 @@ public struct Catalogue: Sendable, Codable {
     public var version: Int
     public var categories: [CategoryInfo]
     public var labels: [String: LabelInfo]
+    /// The kiosk screens' own words (prompts, buttons, problem messages) by key; checked by the app at start.
+    public var messages: [String: LocalizedText]?
 
     /// The guidance shown for an answer: a few lines for that item and its bin.
     public struct Guidance: Sendable, Hashable {

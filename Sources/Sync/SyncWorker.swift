@@ -136,39 +136,3 @@ public final class SyncWorker: Sendable {
         }
     }
 }
-
-/// A wake-up flag with a timed wait, and the stop request.
-final class WakeSignal: Sendable {
-    private struct Flags {
-        var woken = false
-        var stopping = false
-    }
-
-    private let flags = Mutex(Flags())
-    private let semaphore = DispatchSemaphore(value: 0)
-
-    func reset() { flags.withLock { $0 = Flags() } }
-
-    var isStopping: Bool { flags.withLock { $0.stopping } }
-
-    func wake() {
-        flags.withLock { $0.woken = true }
-        semaphore.signal()
-    }
-
-    func stop() {
-        flags.withLock { $0.stopping = true }
-        semaphore.signal()
-    }
-
-    /// Waits up to `duration` or until woken; false when stopping.
-    func wait(for duration: Duration) -> Bool {
-        let woken = flags.withLock { f -> Bool in defer { f.woken = false }; return f.woken }
-        if !woken && !isStopping {
-            let (s, atto) = max(duration, .zero).components
-            _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)))
-            flags.withLock { $0.woken = false }
-        }
-        return !isStopping
-    }
-}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Camera
+import Foundation
+import Inference
+import KioskCore
+import Logging
+import Screens
+import Sync
+import Systemd
+import Touchscreen
+
+/// `kiosk run` (also plain `kiosk`): the touchscreen app residents use.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the touchscreen kiosk (the default command).")
+
+    @Option(name: .long, help: "V4L2 camera device, or a folder of pictures to replay as the camera.")
+    var camera = "/dev/video0"
+
+    @Option(name: .long, help: "Model file (.kmodel). Default: the installed model.")
+    var model: String?
+
+    @Option(name: .long, help: "Language shown first: zh or en.")
+    var lang: Language = .zh
+
+    @Flag(name: .long, help: "A window instead of fullscreen (development).")
+    var windowed = false
+
+    @Option(name: .long, help: "Window size WIDTHxHEIGHT with --windowed (default 1280x800).")
+    var size: String?
+
+    @Option(name: .long, help: "Font: a family name or a font file (default: Noto Sans CJK SC or WenQuanYi through fontconfig).")
+    var font: String?
+
+    @Option(name: .long, help: "Catalogue file. Default: the installed one.")
+    var catalogue: String?
+
+    @Option(name: .long, help: "Ask instead of answering below this top-1 probability (0-1).")
+    var minConfidence: Float = ScreenSettings().minimumConfidence
+
+    @Option(name: .long, help: "Ask instead of answering below this gap between the two best guesses (0-1).")
+    var minMargin: Float = ScreenSettings().minimumMargin
+
+    @Option(name: .long, help: "Seconds without a tap before an answer returns to the Ready screen.")
+    var idleTimeout: Double = 10
+
+    @Option(name: .long, help: "Frames per second when --camera is a folder.")
+    var replayFps: Double = 30
+
+    @Option(name: .long, help: "Threads for inference (default: all cores).")
+    var threads: Int?
+
+    @Flag(name: .long, help: "Do not sync records in the background (another process does).")
+    var noSync = false
+
+    @OptionGroup var data: DataOptions
+
+    @Flag(name: .long, help: "Log debug details to standard error.")
+    var verbose = false
+
+    func validate() throws {
+        if !(0...1).contains(minConfidence) { throw ValidationError("--min-confidence must be between 0 and 1") }
+        if !(0...1).contains(minMargin) { throw ValidationError("--min-margin must be between 0 and 1") }
+        if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
+        if let size, Self.parseSize(size) == nil { throw ValidationError("--size \(size): expected WIDTHxHEIGHT, e.g. 1280x800") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64") }
+    }
+
+    static func parseSize(_ text: String) -> (width: Int, height: Int)? {
+        let parts = text.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), (320...7680).contains(w), (240...4320).contains(h)
+        else { return nil }
+        return (w, h)
+    }
+
+    func run() throws {
+        Kiosk.bootstrapLogging(verbose: verbose, level: .info)
+        let logger = Logger(label: "kiosk.run")
+        let catalogueFile = catalogue ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) ?? "catalogue"
+        let catalogue = try CatalogueLoader.load(explicit: self.catalogue)
+        let texts: UIText.Table
+        do {
+            texts = try UIText.Table(catalogue: catalogue, source: catalogueFile)
+        } catch {
+            throw fail(error.description)
+        }
+        let fontFile: FontFile
+        do {
+            fontFile = try FontFinder.find(configured: font)
+        } catch {
+            throw fail(error.description)
+        }
+
+        var settings = ScreenSettings()
+        settings.minimumConfidence = minConfidence
+        settings.minimumMargin = minMargin
+        settings.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+
+        let source = try makeCamera(logger: logger)
+        let engine = makeEngine()
+        let directory = data.directory
+        let enrollment: Enrollment?
+        do {
+            enrollment = try Enrollment.load(dataDirectory: directory)
+        } catch {
+            logger.error("not syncing: \(error)")
+            enrollment = nil
+        }
+        let sync = noSync || enrollment == nil ? nil : SyncWorker(settings: .init(dataDirectory: directory))
+        let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() }) {
+            try RecordStore(dataDirectory: directory)
+        }
+
+        var configuration = KioskLoop.Configuration(
+            font: fontFile, catalogue: catalogue, texts: texts, kiosk: try data.kioskName())
+        configuration.settings = settings
+        configuration.language = lang
+        configuration.windowed = windowed
+        configuration.windowSize = size.flatMap(Self.parseSize)
+        configuration.iconDirectory = ResourceLocator.firstExisting(ResourceLocator.iconCandidates)
+
+        let notifier = SystemdNotifier()
+        let pingEvery = (SystemdNotifier.watchdogInterval ?? .seconds(20)) / 4
+        var lastPing = ContinuousClock.now - pingEvery
+        let loop: KioskLoop
+        do {
+            // The watchdog is fed from the screen loop itself: a wedged loop stops the pings and systemd restarts us.
+            loop = try KioskLoop(configuration: configuration, camera: source, engine: engine, records: records) {
+                let now = ContinuousClock.now
+                if now - lastPing >= pingEvery {
+                    notifier.watchdog()
+                    lastPing = now
+                }
+            }
+        } catch {
+            throw fail(error.description)
+        }
+        source.start()
+        engine.start()
+        records.start()
+        sync?.start()
+        notifier.ready(status: "screen \(loop.display.width)x\(loop.display.height), camera \(camera)")
+        logger.info("kiosk running: camera \(camera), data \(directory), sync \(sync == nil ? "off" : "on")")
+
+        loop.run()
+
+        notifier.stopping()
+        logger.info("stopping")
+        source.stop()
+        engine.stop()
+        let unsaved = records.stop()
+        sync?.stop()
+        if unsaved > 0 { throw fail("\(unsaved) scans could not be stored (see the log)") }
+    }
+
+    private func makeCamera(logger: Logger) throws -> any FrameSource {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: camera, isDirectory: &isDirectory), isDirectory.boolValue {
+            do {
+                return try ReplayFrameSource(path: camera, framesPerSecond: replayFps)
+            } catch {
+                throw fail("--camera \(camera): \(error)")
+            }
+        }
+        return V4L2Camera(settings: CameraSettings(device: camera))
+    }
+
+    private func makeEngine() -> InferenceWorker {
+        let explicit = model
+        let threads = self.threads ?? ImageClassifier.defaultThreads
+        return InferenceWorker {
+            let path: String
+            switch ResourceLocator.model(explicit: explicit) {
+            case .success(let found): path = found
+            case .failure(let missing): throw missing
+            }
+            let classifier = try ImageClassifier(modelPath: path, backend: .int8, threads: threads)
+            return LoadedModel(classifier: classifier, version: String((classifier.model?.checksum ?? "unknown").prefix(16)))
+        }
+    }
+
+    /// Local midnight today, for the Ready screen's counts.
+    @Sendable static func localMidnightMilliseconds() -> Int64 {
+        Int64(Calendar.current.startOfDay(for: Date()).timeIntervalSince1970 * 1000)
+    }
+}

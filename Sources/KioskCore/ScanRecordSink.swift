@@ -1,0 +1,7 @@
+/// Where finished scans are kept (the kiosk's record store); the app writes through it from a background thread.
+public protocol ScanRecordSink {
+    /// Stores a record durably; returns it with the fields the store assigns (sequence).
+    func append(_ record: ScanRecord) throws -> ScanRecord
+    /// Records per category captured at or after `since` (milliseconds since 1970).
+    func counts(sinceMilliseconds since: Int64) throws -> [WasteCategory: Int]
+}

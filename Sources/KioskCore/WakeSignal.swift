@@ -1,0 +1,40 @@
+import Dispatch
+import Synchronization
+
+/// A wake-up flag with a timed wait, and the stop request.
+public final class WakeSignal: Sendable {
+    public init() {}
+
+    private struct Flags {
+        var woken = false
+        var stopping = false
+    }
+
+    private let flags = Mutex(Flags())
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    public func reset() { flags.withLock { $0 = Flags() } }
+
+    public var isStopping: Bool { flags.withLock { $0.stopping } }
+
+    public func wake() {
+        flags.withLock { $0.woken = true }
+        semaphore.signal()
+    }
+
+    public func stop() {
+        flags.withLock { $0.stopping = true }
+        semaphore.signal()
+    }
+
+    /// Waits up to `duration` or until woken; false when stopping.
+    public func wait(for duration: Duration) -> Bool {
+        let woken = flags.withLock { f -> Bool in defer { f.woken = false }; return f.woken }
+        if !woken && !isStopping {
+            let (s, atto) = max(duration, .zero).components
+            _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)))
+            flags.withLock { $0.woken = false }
+        }
+        return !isStopping
+    }
+}

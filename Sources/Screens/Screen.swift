@@ -1,0 +1,78 @@
+import KioskCore
+
+/// Identifies one scan from the tap that started it to the record that ends it.
+public struct ScanID: Hashable, Sendable, CustomStringConvertible {
+    public let value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+    public var description: String { "scan \(value)" }
+}
+
+/// What the resident settled on: an item (a model label) or, from "browse categories", a bin.
+public enum Choice: Hashable, Sendable {
+    case label(String)
+    case category(WasteCategory)
+
+    /// How a correction is written into a scan record: the label, or `category:<id>` for a bin.
+    public var recordValue: String {
+        switch self {
+        case .label(let label): label
+        case .category(let category): "category:\(category.rawValue)"
+        }
+    }
+}
+
+/// Something that keeps the kiosk from scanning, in the order the screen shows them.
+public enum Problem: Int, Hashable, Sendable, CaseIterable, Comparable {
+    case model
+    case camera
+    case storage
+
+    public static func < (a: Problem, b: Problem) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The screen the resident sees.
+public enum Screen: Hashable, Sendable {
+    /// Live picture, "tap to scan", today's counts.
+    case ready
+    /// The frame is frozen while the model runs.
+    case scanning(ScanID)
+    /// The frame showed only the empty tray: ask for the item.
+    case emptyTray
+    /// The answer: the model's (`corrected` false) or the resident's choice.
+    case result(ScanID, shown: Choice, corrected: Bool)
+    /// Low confidence: the best guesses as buttons.
+    case notSure(ScanID)
+    /// All six bins to pick from.
+    case browse(ScanID)
+    /// Ready is not possible now; a calm message and a technician hint.
+    case problem(Problem)
+}
+
+/// What a tap means on the current screen (from `ScreenLayout.action(at:)`).
+public enum ScreenAction: Hashable, Sendable {
+    case scan
+    case toggleLanguage
+    case done
+    case notRight
+    case choose(String)
+    case browse
+    case chooseCategory(WasteCategory)
+    case back
+}
+
+/// A finished interaction, to be stored as a scan record.
+public struct ScanOutcome: Sendable, Equatable {
+    public var scan: ScanID
+    public var classification: Classification
+    /// The language on screen when the interaction ended.
+    public var language: Language
+    /// The resident's choice when it differs from the model's answer.
+    public var correction: Choice?
+
+    public init(scan: ScanID, classification: Classification, language: Language, correction: Choice?) {
+        self.scan = scan
+        self.classification = classification
+        self.language = language
+        self.correction = correction
+    }
+}

@@ -1,0 +1,135 @@
+import KioskCore
+
+/// A rectangle in screen pixels.
+public struct Rect: Hashable, Sendable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    public func contains(x px: Int, y py: Int) -> Bool { px >= x && py >= y && px < x + width && py < y + height }
+    public var centerX: Int { x + width / 2 }
+    public var centerY: Int { y + height / 2 }
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+
+    public func intersects(_ other: Rect) -> Bool {
+        x < other.maxX && other.x < maxX && y < other.maxY && other.y < maxY
+    }
+
+    public func inset(by d: Int) -> Rect { Rect(x: x + d, y: y + d, width: max(0, width - 2 * d), height: max(0, height - 2 * d)) }
+}
+
+/// Where everything sits on a screen of a given size, shared by the renderer (what to draw) and the tap handling
+/// (what a tap at a point means), so the two never disagree. Sizes scale with the display; 1280x800 is typical.
+public struct ScreenLayout: Sendable {
+    public let width: Int
+    public let height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Base unit: 1% of the shorter side.
+    public var unit: Int { max(1, min(width, height) / 100) }
+    var margin: Int { unit * 3 }
+
+    // MARK: Type sizes (pixels), large enough to read from a metre away.
+    public var titleSize: Int { unit * 9 }
+    public var headingSize: Int { unit * 7 }
+    public var bodySize: Int { unit * 5 }
+    public var smallSize: Int { unit * 4 }
+
+    /// The language toggle, top right on every screen.
+    public var languageToggle: Rect {
+        let w = max(unit * 30, width / 5)
+        return Rect(x: width - w - margin, y: margin, width: w, height: unit * 11)
+    }
+
+    /// Ready: today's counts along the top left.
+    public var countsStrip: Rect {
+        Rect(x: margin, y: margin, width: languageToggle.x - 2 * margin, height: unit * 11)
+    }
+
+    /// Ready: the prompt band along the bottom.
+    public var promptBand: Rect { Rect(x: 0, y: height - unit * 24, width: width, height: unit * 24) }
+
+    /// Result: the coloured banner with icon and bin name.
+    public var banner: Rect { Rect(x: 0, y: 0, width: width, height: height * 30 / 100) }
+
+    /// Result: the bottom row of buttons.
+    public var doneButton: Rect {
+        let w = width * 30 / 100
+        return Rect(x: width - w - margin, y: height - unit * 16 - margin, width: w, height: unit * 16)
+    }
+
+    public var notRightButton: Rect {
+        let w = width * 30 / 100
+        return Rect(x: margin, y: height - unit * 16 - margin, width: w, height: unit * 16)
+    }
+
+    /// Not sure: up to three guesses stacked, then "browse categories".
+    public func guessButton(_ index: Int) -> Rect {
+        let top = languageToggle.maxY + margin + unit * 10
+        let h = unit * 15
+        let w = width * 80 / 100
+        return Rect(x: (width - w) / 2, y: top + index * (h + unit * 3), width: w, height: h)
+    }
+
+    public var browseButton: Rect {
+        let w = width * 80 / 100
+        let h = unit * 13
+        return Rect(x: (width - w) / 2, y: height - h - margin, width: w, height: h)
+    }
+
+    /// Browse: the six bins in a 3x2 grid, then "back".
+    public func categoryButton(_ index: Int) -> Rect {
+        let columns = 3
+        let top = languageToggle.maxY + margin + unit * 10
+        let bottom = backButton.y - margin
+        let gap = unit * 3
+        let w = (width - 2 * margin - (columns - 1) * gap) / columns
+        let h = (bottom - top - gap) / 2
+        return Rect(x: margin + (index % columns) * (w + gap), y: top + (index / columns) * (h + gap), width: w, height: h)
+    }
+
+    public var backButton: Rect {
+        let w = width * 30 / 100
+        return Rect(x: margin, y: height - unit * 14 - margin, width: w, height: unit * 14)
+    }
+
+    /// Every button on a screen with what it does (the not-sure screen needs the guesses it offers).
+    public func buttons(for screen: Screen, guesses: [String]) -> [(Rect, ScreenAction)] {
+        var result: [(Rect, ScreenAction)] = [(languageToggle, .toggleLanguage)]
+        switch screen {
+        case .ready, .emptyTray:
+            result.append((Rect(x: 0, y: 0, width: width, height: height), .scan))
+        case .result:
+            result += [(doneButton, .done), (notRightButton, .notRight)]
+        case .notSure:
+            for (i, label) in guesses.prefix(3).enumerated() { result.append((guessButton(i), .choose(label))) }
+            result.append((browseButton, .browse))
+        case .browse:
+            for (i, category) in WasteCategory.allCases.enumerated() {
+                result.append((categoryButton(i), .chooseCategory(category)))
+            }
+            result.append((backButton, .back))
+        case .scanning, .problem:
+            break
+        }
+        return result
+    }
+
+    /// What a tap at (x, y) means; the first button that contains the point wins (the language toggle first).
+    public func action(atX x: Int, y: Int, screen: Screen, guesses: [String]) -> ScreenAction? {
+        buttons(for: screen, guesses: guesses).first { $0.0.contains(x: x, y: y) }?.1
+    }
+}

@@ -1,0 +1,3 @@
+import KioskCore
+
+extension RecordStore: ScanRecordSink {}

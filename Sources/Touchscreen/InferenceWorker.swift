@@ -1,0 +1,126 @@
+import KioskCore
+import Logging
+import Screens
+import Synchronization
+
+/// A classifier ready for use, with the version written into scan records.
+public struct LoadedModel: Sendable {
+    public var classifier: any Classifier
+    /// The model file's checksum prefix (the records' `model_version`).
+    public var version: String
+
+    public init(classifier: any Classifier, version: String) {
+        self.classifier = classifier
+        self.version = version
+    }
+}
+
+/// Runs the model on its own thread so the screen never waits for it. It loads the model itself (and keeps
+/// retrying when the file is missing or damaged, so the kiosk recovers once a technician installs a good one),
+/// takes one picture at a time and hands answers back as values.
+public final class InferenceWorker: Sendable {
+    public enum Status: Sendable, Equatable {
+        case loading
+        case ready(version: String)
+        case unavailable(reason: String)
+    }
+
+    public struct Answer: Sendable {
+        public var scan: ScanID
+        public var result: Result<Classification, Failure>
+        /// Time spent in the classifier alone.
+        public var inference: Duration
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    private struct Shared {
+        var status: Status = .loading
+        var job: (ScanID, RGBImage)?
+        var answers: [Answer] = []
+    }
+
+    private let load: @Sendable () throws -> LoadedModel
+    private let retryInterval: Duration
+    private let logger: Logger
+    private let shared = Mutex(Shared())
+    private let signal = WakeSignal()
+    private let thread = Mutex<OSThread?>(nil)
+
+    public init(retryInterval: Duration = .seconds(10), logger: Logger = Logger(label: "kiosk.inference"),
+                load: @escaping @Sendable () throws -> LoadedModel) {
+        self.load = load
+        self.retryInterval = retryInterval
+        self.logger = logger
+    }
+
+    public var status: Status { shared.withLock { $0.status } }
+
+    public func start() {
+        thread.withLock { t in
+            guard t == nil else { return }
+            signal.reset()
+            t = OSThread { [self] in self.run() }
+        }
+    }
+
+    public func stop() {
+        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return }
+        signal.stop()
+        running.join()
+    }
+
+    /// Queues a picture; a newer submission replaces one not yet started (only the latest scan matters).
+    public func submit(_ scan: ScanID, _ image: RGBImage) {
+        shared.withLock { $0.job = (scan, image) }
+        signal.wake()
+    }
+
+    /// Answers finished since the last call.
+    public func takeAnswers() -> [Answer] {
+        shared.withLock { s in defer { s.answers = [] }; return s.answers }
+    }
+
+    private func run() {
+        var model: LoadedModel?
+        while !signal.isStopping {
+            if model == nil {
+                do {
+                    let loaded = try load()
+                    model = loaded
+                    shared.withLock { $0.status = .ready(version: loaded.version) }
+                    logger.info("model ready", metadata: ["version": "\(loaded.version)"])
+                } catch {
+                    let reason = String(describing: error)
+                    let job = shared.withLock { s -> (ScanID, RGBImage)? in
+                        if s.status != .unavailable(reason: reason) { logger.error("model unavailable: \(reason)") }
+                        s.status = .unavailable(reason: reason)
+                        defer { s.job = nil }
+                        return s.job
+                    }
+                    if let (scan, _) = job { answer(scan, .failure(Failure(description: reason)), .zero) }
+                    _ = signal.wait(for: retryInterval)
+                    continue
+                }
+            }
+            guard let model, let (scan, image) = shared.withLock({ s in defer { s.job = nil }; return s.job }) else {
+                _ = signal.wait(for: .seconds(1))
+                continue
+            }
+            let start = ContinuousClock.now
+            do {
+                let c = try model.classifier.classify(image)
+                answer(scan, .success(c), ContinuousClock.now - start)
+            } catch {
+                logger.error("\(scan) failed: \(error)")
+                answer(scan, .failure(Failure(description: String(describing: error))), ContinuousClock.now - start)
+            }
+        }
+    }
+
+    private func answer(_ scan: ScanID, _ result: Result<Classification, Failure>, _ inference: Duration) {
+        shared.withLock { $0.answers.append(Answer(scan: scan, result: result, inference: inference)) }
+    }
+}

@@ -1,0 +1,144 @@
+import KioskCore
+import Logging
+import Synchronization
+
+/// Stores finished scans on its own thread, so a slow or failing disk never blocks the screen. Records wait in
+/// memory, in order, until the store has them: a failing store is reopened with backoff and nothing is dropped
+/// while the process runs. Also keeps today's counts per bin for the Ready screen.
+public final class RecordWriter: Sendable {
+    public enum Health: Sendable, Equatable {
+        case starting
+        case ok
+        case failing(String)
+    }
+
+    public struct Snapshot: Sendable, Equatable {
+        public var health: Health
+        public var todayCounts: [WasteCategory: Int]
+        /// Records handed over but not yet stored.
+        public var waiting: Int
+        /// Records stored since start.
+        public var stored: Int
+    }
+
+    private struct Shared {
+        var queue: [ScanRecord] = []
+        var snapshot = Snapshot(health: .starting, todayCounts: [:], waiting: 0, stored: 0)
+    }
+
+    private let open: @Sendable () throws -> any ScanRecordSink
+    private let startOfDay: @Sendable () -> Int64
+    private let didStore: @Sendable () -> Void
+    private let logger: Logger
+    private let shared = Mutex(Shared())
+    private let signal = WakeSignal()
+    private let thread = Mutex<OSThread?>(nil)
+
+    /// - Parameters:
+    ///   - open: opens the store; called on the writer's thread (again after a failure).
+    ///   - startOfDay: local midnight in milliseconds since 1970, for today's counts.
+    ///   - didStore: called after records were stored (wakes the sync).
+    public init(logger: Logger = Logger(label: "kiosk.records"), startOfDay: @escaping @Sendable () -> Int64,
+                didStore: @escaping @Sendable () -> Void = {}, open: @escaping @Sendable () throws -> any ScanRecordSink) {
+        self.open = open
+        self.startOfDay = startOfDay
+        self.didStore = didStore
+        self.logger = logger
+    }
+
+    public var snapshot: Snapshot { shared.withLock { $0.snapshot } }
+
+    public func submit(_ record: ScanRecord) {
+        shared.withLock { s in
+            s.queue.append(record)
+            s.snapshot.waiting = s.queue.count
+            // Counted at once so the Ready screen is right even before the disk write finishes.
+            s.snapshot.todayCounts[record.category, default: 0] += 1
+        }
+        signal.wake()
+    }
+
+    public func start() {
+        thread.withLock { t in
+            guard t == nil else { return }
+            signal.reset()
+            t = OSThread { [self] in self.run() }
+        }
+    }
+
+    /// Stops after one last attempt to store what is waiting; returns how many records could not be stored.
+    @discardableResult
+    public func stop() -> Int {
+        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return snapshot.waiting }
+        signal.stop()
+        running.join()
+        return snapshot.waiting
+    }
+
+    private func run() {
+        var sink: (any ScanRecordSink)?
+        var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
+        var countedAt: ContinuousClock.Instant?
+        while true {
+            let stopping = signal.isStopping
+            if sink == nil {
+                do {
+                    sink = try open()
+                } catch {
+                    fail("\(error)")
+                    if stopping { break }
+                    _ = signal.wait(for: backoff.next())
+                    continue
+                }
+            }
+            var wrote = false
+            var failed = false
+            while let record = shared.withLock({ $0.queue.first }) {
+                do {
+                    _ = try sink!.append(record)
+                    wrote = true
+                    shared.withLock { s in
+                        s.queue.removeFirst()
+                        s.snapshot.waiting = s.queue.count
+                        s.snapshot.stored += 1
+                    }
+                } catch {
+                    // Keep the record at the head of the queue; reopen the store next time.
+                    fail("\(error)")
+                    sink = nil
+                    failed = true
+                    break
+                }
+            }
+            if wrote { didStore() }
+            if !failed, let current = sink, wrote || countedAt.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
+                do {
+                    let counts = try current.counts(sinceMilliseconds: startOfDay())
+                    let waitingCounts = shared.withLock { s in s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.category, default: 0] += 1 } }
+                    shared.withLock { s in
+                        s.snapshot.todayCounts = counts.merging(waitingCounts, uniquingKeysWith: +)
+                        if s.snapshot.health != .ok { logger.info("record store ok") }
+                        s.snapshot.health = .ok
+                    }
+                    countedAt = .now
+                    backoff.reset()
+                } catch {
+                    fail("\(error)")
+                    sink = nil
+                    failed = true
+                }
+            }
+            if stopping { break }
+            _ = signal.wait(for: failed ? backoff.next() : .seconds(5))
+        }
+        let lost = snapshot.waiting
+        if lost > 0 { logger.error("\(lost) records could not be stored before stopping") }
+    }
+
+    private func fail(_ reason: String) {
+        shared.withLock { s in
+            if s.snapshot.health != .failing(reason) { logger.error("record store failing: \(reason)") }
+            s.snapshot.health = .failing(reason)
+        }
+    }
+}
