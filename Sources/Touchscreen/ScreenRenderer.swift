@@ -131,7 +131,7 @@ final class ScreenRenderer {
         let language = machine.language
         let u = layout.unit
         let category: CategoryInfo
-        var itemName: String
+        let itemName: String
         var lines: [String]
         switch shown {
         case .label(let label):
@@ -157,12 +157,14 @@ final class ScreenRenderer {
 
         var y = banner.maxY + 3 * u
         let width = layout.width - 8 * u
-        if itemName.isEmpty { itemName = category.name[language] }
-        text.draw(itemName, size: layout.headingSize, colour: .white, in: Rect(x: 4 * u, y: y, width: width, height: 10 * u),
-                  alignment: .leading)
-        y += 11 * u
+        // The item's name, unless it would only repeat the bin's (a bin chosen by the resident, "other" items).
+        if !itemName.isEmpty && itemName != category.name[language] {
+            text.draw(itemName, size: layout.headingSize, colour: .white, in: Rect(x: 4 * u, y: y, width: width, height: 10 * u),
+                      alignment: .leading)
+            y += 11 * u
+        }
         let buttonsTop = layout.doneButton.y - 2 * u
-        let lineBox = max(6 * u, (buttonsTop - y - 6 * u) / max(1, lines.count))
+        let lineBox = min(10 * u, max(6 * u, (buttonsTop - y - 6 * u) / max(1, lines.count)))
         for line in lines {
             display.fill(Rect(x: 4 * u, y: y + lineBox / 2 - u, width: 2 * u, height: 2 * u), .accent)
             text.draw(line, size: layout.bodySize, colour: .white, in: Rect(x: 8 * u, y: y, width: width - 4 * u, height: lineBox),
@@ -199,7 +201,9 @@ final class ScreenRenderer {
             let percent = "\(Int((guess.probability * 100).rounded()))%"
             let percentWidth = 16 * u
             let textBox = Rect(x: icon.maxX + 3 * u, y: rect.y + u, width: rect.maxX - icon.maxX - percentWidth - 5 * u, height: rect.height - 2 * u)
-            text.draw("\(guidance.itemName) · \(guidance.category.name[language])", size: layout.bodySize, colour: .white,
+            let binName = guidance.category.name[language]
+            let title = guidance.itemName == binName ? binName : "\(guidance.itemName) · \(binName)"
+            text.draw(title, size: layout.bodySize, colour: .white,
                       in: textBox, maxLines: 2, alignment: .leading)
             text.draw(percent, size: layout.smallSize, colour: Colour(red: 190, green: 198, blue: 206),
                       in: Rect(x: rect.maxX - percentWidth - u, y: rect.y, width: percentWidth, height: rect.height))
