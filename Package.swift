@@ -122,6 +122,12 @@ let package = Package(
         ),
         // Appends records until killed; the power-loss test's writer.
         .executableTarget(name: "record-writer", dependencies: ["Sync", "KioskCore"], path: "Tests/RecordWriter"),
+        // Measures the touchscreen loop: tap-to-answer latency, frame times, memory over many scans.
+        .executableTarget(
+            name: "screen-bench",
+            dependencies: ["Touchscreen", "Screens", "Camera", "Inference", "Sync", "KioskCore"],
+            path: "Tests/ScreenBench"
+        ),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),

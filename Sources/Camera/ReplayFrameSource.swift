@@ -8,19 +8,25 @@ public final class ReplayFrameSource: CaptureLoopSource {
     public let pictures: [String]
     public let framesPerSecond: Double
     public let frameShorterSide: Int?
+    /// Frames each picture is shown for before the next (1: a new picture every frame).
+    public let framesPerPicture: Int
     private let label: String
     let loop = CaptureLoop()
     private let logger: Logger
 
-    /// - Parameter path: a folder (its pictures in name order) or one picture.
+    /// - Parameters:
+    ///   - path: a folder (its pictures in name order) or one picture.
+    ///   - holdEach: how long each picture stays before the next (zero: the next picture every frame); the demo
+    ///     holds each for a few seconds like an item lying on the tray.
     /// - Throws: `CameraError.noDevice` when the path does not exist or holds no picture.
-    public init(path: String, framesPerSecond: Double = 30, frameShorterSide: Int? = 360,
+    public init(path: String, framesPerSecond: Double = 30, frameShorterSide: Int? = 360, holdEach: Duration = .zero,
                 logger: Logger = Logger(label: "kiosk.camera")) throws(CameraError) {
         let found = ImageFiles.list(path)
         guard !found.isEmpty else { throw .noDevice(device: path) }
         pictures = found
         label = path
         self.framesPerSecond = max(0.1, framesPerSecond)
+        framesPerPicture = max(1, Int((holdEach / .seconds(1)) * max(0.1, framesPerSecond)))
         self.frameShorterSide = frameShorterSide
         self.logger = logger
     }
@@ -31,6 +37,7 @@ public final class ReplayFrameSource: CaptureLoopSource {
         let (pictures, label, logger) = (self.pictures, self.label, self.logger)
         let interval = Duration.seconds(1 / framesPerSecond)
         let side = frameShorterSide
+        let framesPerPicture = self.framesPerPicture
         loop.start(device: label) { mailbox in
             let clock = ContinuousClock()
             var sequence: UInt64 = 0
@@ -38,7 +45,21 @@ public final class ReplayFrameSource: CaptureLoopSource {
             var index = 0
             mailbox.status = .streaming(device: label, format: "replay of \(pictures.count) pictures")
             var unusable = Set<Int>()
+            var held: (image: RGBImage, left: Int)?
             while !mailbox.isStopping {
+                if let (image, left) = held, left > 0 {
+                    held = (image, left - 1)
+                    sequence += 1
+                    let now = clock.now
+                    mailbox.publish(Frame(image: image, sequence: sequence, capturedAt: now)) { s in
+                        s.delivered += 1
+                        s.lastFrameAt = now
+                    }
+                    next += interval
+                    let wait = next - clock.now
+                    if wait < .zero { next = clock.now } else if !mailbox.pause(for: wait) { break }
+                    continue
+                }
                 if unusable.count == pictures.count {
                     mailbox.status = .failed(device: label, reason: "none of its \(pictures.count) pictures can be decoded")
                     _ = mailbox.pause(for: .seconds(3600 * 24 * 365))
@@ -50,6 +71,7 @@ public final class ReplayFrameSource: CaptureLoopSource {
                 let started = clock.now
                 do {
                     let image = try ImageDecoder.decode(file: pictures[slot], minimumShorterSide: side)
+                    held = (image, framesPerPicture - 1)
                     sequence += 1
                     let now = clock.now
                     mailbox.publish(Frame(image: image, sequence: sequence, capturedAt: now)) { s in

@@ -47,6 +47,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Frames per second when --camera is a folder.")
     var replayFps: Double = 30
 
+    @Option(name: .long, help: "Seconds each picture stays when --camera is a folder (like an item on the tray).")
+    var replayHold: Double = 5
+
     @Option(name: .long, help: "Threads for inference (default: all cores).")
     var threads: Int?
 
@@ -64,6 +67,8 @@ struct RunCommand: ParsableCommand {
         if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
         if let size, Self.parseSize(size) == nil { throw ValidationError("--size \(size): expected WIDTHxHEIGHT, e.g. 1280x800") }
         if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64") }
+        if !(0.1...120).contains(replayFps) { throw ValidationError("--replay-fps must be between 0.1 and 120") }
+        if !(0...3600).contains(replayHold) { throw ValidationError("--replay-hold must be between 0 and 3600 seconds") }
     }
 
     static func parseSize(_ text: String) -> (width: Int, height: Int)? {
@@ -157,7 +162,7 @@ struct RunCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: camera, isDirectory: &isDirectory), isDirectory.boolValue {
             do {
-                return try ReplayFrameSource(path: camera, framesPerSecond: replayFps)
+                return try ReplayFrameSource(path: camera, framesPerSecond: replayFps, holdEach: .milliseconds(Int(replayHold * 1000)))
             } catch {
                 throw fail("--camera \(camera): \(error)")
             }

@@ -48,6 +48,7 @@ public final class InferenceWorker: Sendable {
     private let shared = Mutex(Shared())
     private let signal = WakeSignal()
     private let thread = Mutex<OSThread?>(nil)
+    private let answered = Mutex<(@Sendable () -> Void)?>(nil)
 
     public init(retryInterval: Duration = .seconds(10), logger: Logger = Logger(label: "kiosk.inference"),
                 load: @escaping @Sendable () throws -> LoadedModel) {
@@ -76,6 +77,11 @@ public final class InferenceWorker: Sendable {
     public func submit(_ scan: ScanID, _ image: RGBImage) {
         shared.withLock { $0.job = (scan, image) }
         signal.wake()
+    }
+
+    /// Called on the worker's thread after each answer (the screen loop uses it to wake up at once).
+    public func onAnswer(_ handler: @escaping @Sendable () -> Void) {
+        answered.withLock { $0 = handler }
     }
 
     /// Answers finished since the last call.
@@ -122,5 +128,6 @@ public final class InferenceWorker: Sendable {
 
     private func answer(_ scan: ScanID, _ result: Result<Classification, Failure>, _ inference: Duration) {
         shared.withLock { $0.answers.append(Answer(scan: scan, result: result, inference: inference)) }
+        answered.withLock { $0 }?()
     }
 }

@@ -46,8 +46,12 @@ public final class KioskLoop {
 
     private var tray = TrayBackground()
     private var counts: [WasteCategory: Int] = [:]
-    private var live: Texture?
-    private var shownSequence: UInt64?
+    /// Picture textures used in turn: updating one that a frame still in flight draws from would make the GPU
+    /// driver wait for that frame to finish.
+    private var pictures: [Texture?] = [nil, nil]
+    private var pictureIndex = 0
+    /// The camera frame on screen; a scan freezes and classifies exactly this frame.
+    private var shownFrame: Frame?
     private var lastObserved: ContinuousClock.Instant?
     private var scanStarted: ContinuousClock.Instant?
     private var tapAt: ContinuousClock.Instant?
@@ -69,6 +73,12 @@ public final class KioskLoop {
         display = try Display(title: "Waste sorting kiosk", windowed: configuration.windowed, size: configuration.windowSize)
         renderer = try ScreenRenderer(display: display, font: configuration.font, catalogue: configuration.catalogue,
                                       texts: configuration.texts, iconDirectory: configuration.iconDirectory)
+        // An answer wakes the loop from its wait for the next frame, so it is shown without delay.
+        engine.onAnswer {
+            var event = SDL_Event()
+            event.type = SDL_USEREVENT.rawValue
+            SDL_PushEvent(&event)
+        }
         logger.info("screen \(display.width)x\(display.height), renderer \(display.rendererName), font \(configuration.font.path), \(renderer.loadedIcons) icons")
     }
 
@@ -77,15 +87,19 @@ public final class KioskLoop {
 
     /// Runs until SDL asks to quit (window closed, SIGINT or SIGTERM) or `stop()` is called.
     public func run() {
-        let frame = Duration.seconds(1) / configuration.framesPerSecond
         while running {
             let start = ContinuousClock.now
             step()
-            let spent = ContinuousClock.now - start
-            if spent < frame {
-                // Wakes early for input: a tap is handled on the next frame at the latest.
-                _ = SDL_WaitEventTimeout(nil, Int32((frame - spent) / .milliseconds(1)))
-            }
+            waitForNextFrame(startedAt: start)
+        }
+    }
+
+    /// Waits out the rest of the frame that began at `start`, waking early for input or an engine answer.
+    public func waitForNextFrame(startedAt start: ContinuousClock.Instant) {
+        let frame = Duration.seconds(1) / configuration.framesPerSecond
+        let spent = ContinuousClock.now - start
+        if spent < frame {
+            _ = SDL_WaitEventTimeout(nil, Int32((frame - spent) / .milliseconds(1)))
         }
     }
 
@@ -242,13 +256,12 @@ public final class KioskLoop {
     private func capture(_ scan: ScanID) {
         let now = ContinuousClock.now
         scanStarted = now
-        guard let frame = camera.latestFrame() else {
+        guard let frame = shownFrame ?? camera.latestFrame() else {
             apply(machine.handle(.scanFailed(scan, reason: "no camera frame yet"), at: now))
             tapAt = nil
             return
         }
-        live = display.upload(frame.image, reusing: live)
-        shownSequence = frame.sequence
+        if shownFrame == nil { show(frame) }
         if tray.isEmpty(frame.image) {
             pendingInference = .zero
             apply(machine.handle(.trayEmpty(scan), at: now))
@@ -272,19 +285,24 @@ public final class KioskLoop {
     /// On Ready, shows each new camera frame and now and then teaches the tray background.
     private func updatePicture(at now: ContinuousClock.Instant) {
         guard machine.screen == .ready || isProblem(machine.screen), let frame = camera.latestFrame(),
-            frame.sequence != shownSequence
+            frame.sequence != shownFrame?.sequence
         else { return }
-        live = display.upload(frame.image, reusing: live)
-        shownSequence = frame.sequence
+        show(frame)
         if lastObserved.map({ now - $0 >= .milliseconds(250) }) ?? true {
             tray.observe(frame.image, at: now)
             lastObserved = now
         }
     }
 
+    private func show(_ frame: Frame) {
+        pictureIndex = (pictureIndex + 1) % pictures.count
+        pictures[pictureIndex] = display.upload(frame.image, reusing: pictures[pictureIndex])
+        shownFrame = frame
+    }
+
     private func content(at now: ContinuousClock.Instant) -> ScreenRenderer.Content {
         let elapsed = scanStarted.map { (now - $0) / .milliseconds(1) / 1000 } ?? 0
-        return ScreenRenderer.Content(machine: machine, counts: counts, picture: live, scanningFor: elapsed)
+        return ScreenRenderer.Content(machine: machine, counts: counts, picture: pictures[pictureIndex], scanningFor: elapsed)
     }
 
     private func isAnswer(_ screen: Screen) -> Bool {
