@@ -18,8 +18,9 @@ public final class WakeSignal: Sendable {
     public var isStopping: Bool { flags.withLock { $0.stopping } }
 
     public func wake() {
-        flags.withLock { $0.woken = true }
-        semaphore.signal()
+        // Only the first wake since the last wait signals: a burst of wakes is one wake-up, not many.
+        let already = flags.withLock { f -> Bool in defer { f.woken = true }; return f.woken }
+        if !already { semaphore.signal() }
     }
 
     public func stop() {
@@ -30,7 +31,10 @@ public final class WakeSignal: Sendable {
     /// Waits up to `duration` or until woken; false when stopping.
     public func wait(for duration: Duration) -> Bool {
         let woken = flags.withLock { f -> Bool in defer { f.woken = false }; return f.woken }
-        if !woken && !isStopping {
+        if woken {
+            // Take the wake's signal too, so that the next wait does not return at once.
+            _ = semaphore.wait(timeout: .now())
+        } else if !isStopping {
             let (s, atto) = max(duration, .zero).components
             _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)))
             flags.withLock { $0.woken = false }

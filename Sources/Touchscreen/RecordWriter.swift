@@ -49,13 +49,16 @@ public final class RecordWriter: Sendable {
     public var snapshot: Snapshot { shared.withLock { $0.snapshot } }
 
     public func submit(_ record: ScanRecord) {
-        shared.withLock { s in
+        let failing = shared.withLock { s in
             s.queue.append(record)
             s.snapshot.waiting = s.queue.count
             // Counted at once so the Ready screen is right even before the disk write finishes.
             s.snapshot.todayCounts[record.category, default: 0] += 1
+            if case .failing = s.snapshot.health { return true }
+            return false
         }
-        signal.wake()
+        // While the store fails, the retry schedule decides; new records must not hurry it into a faster backoff.
+        if !failing { signal.wake() }
     }
 
     public func start() {
@@ -77,7 +80,7 @@ public final class RecordWriter: Sendable {
 
     private func run() {
         var sink: (any ScanRecordSink)?
-        var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
+        var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10))
         var countedAt: ContinuousClock.Instant?
         while true {
             let stopping = signal.isStopping
