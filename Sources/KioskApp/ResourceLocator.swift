@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Finds installed files: the default model and the catalogue. The same lookup serves an installed kiosk
-/// (/usr/share/kiosk, /var/lib/kiosk) and a development checkout (Resources/ beside the build folder).
+/// Finds installed files: the default model, the catalogue and the icons. The same lookup serves an installed
+/// kiosk (share/kiosk beside the binary's bin folder, e.g. /usr/local/share/kiosk; /var/lib/kiosk) and a
+/// development checkout (Resources/ beside the build folder).
 enum ResourceLocator {
     static let environment = ProcessInfo.processInfo.environment
 
@@ -12,7 +13,7 @@ enum ResourceLocator {
     static var modelCandidates: [String] {
         var paths: [String] = []
         if let path = environment["KIOSK_MODEL"] { paths.append(path) }
-        paths += ["/var/lib/kiosk/model.kmodel", "/usr/share/kiosk/models/default.kmodel"]
+        paths += ["/var/lib/kiosk/model.kmodel"] + installedResources.map { "\($0)/models/default.kmodel" }
         paths += checkoutResources.map { "\($0)/models/default.kmodel" }
         return paths
     }
@@ -20,7 +21,7 @@ enum ResourceLocator {
     static var catalogueCandidates: [String] {
         var paths: [String] = []
         if let dir = environment["KIOSK_RESOURCES"] { paths.append("\(dir)/catalogue.json") }
-        paths += ["/etc/kiosk/catalogue.json", "/usr/share/kiosk/catalogue.json"]
+        paths += ["/etc/kiosk/catalogue.json"] + installedResources.map { "\($0)/catalogue.json" }
         paths += checkoutResources.map { "\($0)/catalogue.json" }
         return paths
     }
@@ -29,13 +30,21 @@ enum ResourceLocator {
     static var iconCandidates: [String] {
         var paths: [String] = []
         if let dir = environment["KIOSK_RESOURCES"] { paths.append("\(dir)/icons") }
-        paths += ["/usr/share/kiosk/icons"]
+        paths += installedResources.map { "\($0)/icons" }
         paths += checkoutResources.map { "\($0)/icons" }
         return paths
     }
 
     static func firstExisting(_ paths: [String]) -> String? {
         paths.first { access($0, R_OK) == 0 }
+    }
+
+    /// Where scripts/install-pi puts the resources: `share/kiosk` under the binary's prefix, then the usual places.
+    private static var installedResources: [String] {
+        let prefix = URL(fileURLWithPath: executablePath).deletingLastPathComponent().deletingLastPathComponent()
+        var paths = [prefix.appendingPathComponent("share/kiosk").path]
+        for dir in ["/usr/local/share/kiosk", "/usr/share/kiosk"] where !paths.contains(dir) { paths.append(dir) }
+        return paths
     }
 
     /// `Resources` folders of a checkout containing the running executable (.build/<config>/kiosk).

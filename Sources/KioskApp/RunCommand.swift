@@ -14,14 +14,26 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the touchscreen kiosk (the default command).")
 
-    @Option(name: .long, help: "V4L2 camera device, or a folder of pictures to replay as the camera.")
-    var camera = "/dev/video0"
+    @Option(name: .long, help: "V4L2 camera device, or a folder of pictures to replay as the camera (default /dev/video0).")
+    var camera: String?
+
+    @Option(name: .long, help: ArgumentHelp("Capture mode FORMAT:WxH[@FPS], tried in the order given.", valueName: "mode"))
+    var mode: [String] = []
+
+    @Option(name: .long, help: "Exposure: auto, or a fixed V4L2 absolute exposure (100 µs units).")
+    var exposure: String?
+
+    @Option(name: .long, help: "White balance: auto, or a colour temperature in kelvin.")
+    var whiteBalance: String?
+
+    @Option(name: .long, help: "Focus: auto, or a fixed V4L2 absolute focus (C920: 0-250, larger is nearer).")
+    var focus: String?
 
     @Option(name: .long, help: "Model file (.kmodel). Default: the installed model.")
     var model: String?
 
-    @Option(name: .long, help: "Language shown first: zh or en.")
-    var lang: Language = .zh
+    @Option(name: .long, help: "Language shown first: zh or en (default zh).")
+    var lang: Language?
 
     @Flag(name: .long, help: "A window instead of fullscreen (development).")
     var windowed = false
@@ -35,14 +47,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Catalogue file. Default: the installed one.")
     var catalogue: String?
 
-    @Option(name: .long, help: "Ask instead of answering below this top-1 probability (0-1).")
-    var minConfidence: Float = ScreenSettings().minimumConfidence
+    @Option(name: .long, help: "Ask instead of answering below this top-1 probability, 0-1 (default 0.55).")
+    var minConfidence: Float?
 
-    @Option(name: .long, help: "Ask instead of answering below this gap between the two best guesses (0-1).")
-    var minMargin: Float = ScreenSettings().minimumMargin
+    @Option(name: .long, help: "Ask instead of answering below this gap between the two best guesses, 0-1 (default 0.15).")
+    var minMargin: Float?
 
-    @Option(name: .long, help: "Seconds without a tap before an answer returns to the Ready screen.")
-    var idleTimeout: Double = 10
+    @Option(name: .long, help: "Seconds without a tap before an answer returns to the Ready screen (default 10).")
+    var idleTimeout: Double?
 
     @Option(name: .long, help: "Frames per second when --camera is a folder.")
     var replayFps: Double = 30
@@ -62,9 +74,9 @@ struct RunCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if !(0...1).contains(minConfidence) { throw ValidationError("--min-confidence must be between 0 and 1") }
-        if !(0...1).contains(minMargin) { throw ValidationError("--min-margin must be between 0 and 1") }
-        if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
+        if let minConfidence, !(0...1).contains(minConfidence) { throw ValidationError("--min-confidence must be between 0 and 1") }
+        if let minMargin, !(0...1).contains(minMargin) { throw ValidationError("--min-margin must be between 0 and 1") }
+        if let idleTimeout, !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
         if let size, Self.parseSize(size) == nil { throw ValidationError("--size \(size): expected WIDTHxHEIGHT, e.g. 1280x800") }
         if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64") }
         if !(0.1...120).contains(replayFps) { throw ValidationError("--replay-fps must be between 0.1 and 120") }
@@ -81,8 +93,11 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         Kiosk.bootstrapLogging(verbose: verbose, level: .info)
         let logger = Logger(label: "kiosk.run")
-        let catalogueFile = catalogue ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) ?? "catalogue"
-        let catalogue = try CatalogueLoader.load(explicit: self.catalogue)
+        // Command-line options win over the configuration file, which wins over the defaults.
+        let file = try data.configuration()
+        let cataloguePath = catalogue ?? file.catalogue
+        let catalogueFile = cataloguePath ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) ?? "catalogue"
+        let catalogue = try CatalogueLoader.load(explicit: cataloguePath)
         let texts: UIText.Table
         do {
             texts = try UIText.Table(catalogue: catalogue, source: catalogueFile)
@@ -91,18 +106,19 @@ struct RunCommand: ParsableCommand {
         }
         let fontFile: FontFile
         do {
-            fontFile = try FontFinder.find(configured: font)
+            fontFile = try FontFinder.find(configured: font ?? file.font)
         } catch {
             throw fail(error.description)
         }
 
         var settings = ScreenSettings()
-        settings.minimumConfidence = minConfidence
-        settings.minimumMargin = minMargin
-        settings.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+        settings.minimumConfidence = minConfidence ?? file.minimumConfidence.map(Float.init) ?? settings.minimumConfidence
+        settings.minimumMargin = minMargin ?? file.minimumMargin.map(Float.init) ?? settings.minimumMargin
+        settings.idleTimeout = .milliseconds(Int((idleTimeout ?? file.idleTimeoutSeconds ?? 10) * 1000))
 
-        let source = try makeCamera(logger: logger)
-        let engine = makeEngine()
+        let camera = self.camera ?? file.camera.device ?? "/dev/video0"
+        let source = try makeCamera(camera, file: file.camera)
+        let engine = makeEngine(model: model ?? file.model, threads: threads ?? file.threads)
         let directory = data.directory
         let enrollment: Enrollment?
         do {
@@ -111,7 +127,8 @@ struct RunCommand: ParsableCommand {
             logger.error("not syncing: \(error)")
             enrollment = nil
         }
-        let sync = noSync || enrollment == nil ? nil : SyncWorker(settings: .init(dataDirectory: directory))
+        let syncWanted = !noSync && (file.sync ?? true)
+        let sync = !syncWanted || enrollment == nil ? nil : SyncWorker(settings: .init(dataDirectory: directory))
         let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() }) {
             try RecordStore(dataDirectory: directory)
         }
@@ -119,8 +136,8 @@ struct RunCommand: ParsableCommand {
         var configuration = KioskLoop.Configuration(
             font: fontFile, catalogue: catalogue, texts: texts, kiosk: try data.kioskName())
         configuration.settings = settings
-        configuration.language = lang
-        configuration.windowed = windowed
+        configuration.language = lang ?? file.language ?? .zh
+        configuration.windowed = windowed || (file.windowed ?? false)
         configuration.windowSize = size.flatMap(Self.parseSize)
         configuration.iconDirectory = ResourceLocator.firstExisting(ResourceLocator.iconCandidates)
 
@@ -145,7 +162,7 @@ struct RunCommand: ParsableCommand {
         records.start()
         sync?.start()
         notifier.ready(status: "screen \(loop.display.width)x\(loop.display.height), camera \(camera)")
-        logger.info("kiosk running: camera \(camera), data \(directory), sync \(sync == nil ? "off" : "on")")
+        logger.info("kiosk running: camera \(camera), data \(directory), language \(configuration.language.rawValue), idle timeout \(settings.idleTimeout), sync \(sync == nil ? "off" : "on")")
 
         loop.run()
 
@@ -158,7 +175,7 @@ struct RunCommand: ParsableCommand {
         if unsaved > 0 { throw fail("\(unsaved) scans could not be stored (see the log)") }
     }
 
-    private func makeCamera(logger: Logger) throws -> any FrameSource {
+    private func makeCamera(_ camera: String, file: KioskConfiguration.Camera) throws -> any FrameSource {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: camera, isDirectory: &isDirectory), isDirectory.boolValue {
             do {
@@ -167,12 +184,30 @@ struct RunCommand: ParsableCommand {
                 throw fail("--camera \(camera): \(error)")
             }
         }
-        return V4L2Camera(settings: CameraSettings(device: camera))
+        var settings = CameraSettings(device: camera)
+        let modes = mode.isEmpty ? (file.modes ?? []) : mode
+        if !modes.isEmpty {
+            settings.modes = try modes.map { text in
+                guard let m = CaptureMode(parsing: text) else {
+                    throw fail("camera mode \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30")
+                }
+                return m
+            }
+        }
+        func number(_ text: String?, _ option: String) throws -> Int? {
+            guard let text, text != "auto" else { return nil }
+            guard let n = Int(text), n >= 0 else { throw fail("--\(option) \(text): expected auto or a number") }
+            return n
+        }
+        settings.exposure = try number(exposure ?? file.exposure, "exposure").map { .manual($0) } ?? .auto
+        settings.whiteBalance = try number(whiteBalance ?? file.whiteBalance, "white-balance").map { .kelvin($0) } ?? .auto
+        settings.focus = try number(focus ?? file.focus, "focus").map { .fixed($0) } ?? .auto
+        return V4L2Camera(settings: settings)
     }
 
-    private func makeEngine() -> InferenceWorker {
-        let explicit = model
-        let threads = self.threads ?? ImageClassifier.defaultThreads
+    private func makeEngine(model explicit: String?, threads: Int?) -> InferenceWorker {
+        // One core stays free for the screen and the camera when there are several.
+        let threads = threads ?? max(1, ImageClassifier.defaultThreads - 1)
         return InferenceWorker {
             let path: String
             switch ResourceLocator.model(explicit: explicit) {

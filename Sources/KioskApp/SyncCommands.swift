@@ -110,8 +110,8 @@ struct EnrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll", abstract: "Store the central server's address and this kiosk's credentials (mode 0600).")
 
-    @Option(name: .long, help: "The central server, e.g. https://kiosk.city.example")
-    var server: String
+    @Option(name: .long, help: "The central server, e.g. https://kiosk.city.example. Default: server in the configuration.")
+    var server: String?
 
     @Option(name: .long, help: "This kiosk's token, from `kiosk-central device add NAME`.")
     var token: String
@@ -125,6 +125,9 @@ struct EnrollCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        guard let server = try server ?? data.configuration().server else {
+            throw fail("no server: pass --server URL or set server in the configuration file")
+        }
         let name = try kiosk ?? data.kioskName()
         let enrollment = Enrollment(server: server, kiosk: name, token: token, caFile: caFile)
         do {

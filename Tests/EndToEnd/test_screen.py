@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -122,6 +123,62 @@ class ScreenUnderXvfbTest(unittest.TestCase):
         self.app.send_signal(signal.SIGTERM)
         self.assertEqual(self.app.wait(timeout=15), 0, self.log()[-2000:])
         self.assertIn("stopping", self.log())
+
+    def start(self, *args, env=None):
+        camera = os.path.join(self.tmp, "camera")
+        os.makedirs(camera, exist_ok=True)
+        shutil.copy(PICTURE, camera)
+        self.log_path = os.path.join(self.tmp, "kiosk.log")
+        with open(self.log_path, "w") as log:
+            self.app = subprocess.Popen(
+                [KIOSK, "run", "--camera", camera, "--windowed", "--data-dir", os.path.join(self.tmp, "data"), "--no-sync",
+                 *args], env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def test_systemd_readiness_and_a_watchdog_fed_by_the_screen_loop(self):
+        path = os.path.join(self.tmp, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.2)
+        self.addCleanup(sock.close)
+        # A 1 s watchdog: the loop pings every 250 ms.
+        self.start(env=dict(self.env, NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000"))
+
+        def receive(seconds):
+            messages, deadline = [], time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                try:
+                    messages.append(sock.recv(4096).decode())
+                except socket.timeout:
+                    pass
+            return messages
+        first = receive(3)
+        self.assertTrue(any(m.startswith("READY=1") for m in first), first)
+        self.assertGreaterEqual(sum(m == "WATCHDOG=1" for m in first), 3, first)
+        # The loop is stopped (a wedge): the pings stop, so systemd would restart the app.
+        self.app.send_signal(signal.SIGSTOP)
+        receive(0.5)  # what was already on its way
+        self.assertEqual(receive(1.5), [])
+        self.app.send_signal(signal.SIGCONT)
+        self.assertIn("WATCHDOG=1", receive(1.5))
+        self.app.send_signal(signal.SIGTERM)
+        self.assertEqual(self.app.wait(timeout=15), 0)
+        self.assertIn("STOPPING=1", receive(0.5))
+
+    def test_the_configuration_file_sets_the_app_up_and_a_bad_one_is_refused(self):
+        config = os.path.join(self.tmp, "kiosk.json")
+        with open(config, "w") as f:
+            json.dump({"language": "en", "screen": {"idle_timeout_s": 20, "windowed": True}}, f)
+        self.start("--config", config)
+        wait_for(lambda: "kiosk running" in self.log(), 60, "the app to start")
+        self.assertIn("language en, idle timeout 20.0 seconds", self.log())
+        self.app.send_signal(signal.SIGTERM)
+        self.assertEqual(self.app.wait(timeout=15), 0)
+
+        with open(config, "w") as f:
+            json.dump({"screen": {"min_confidence": 2}}, f)
+        bad = subprocess.run([KIOSK, "run", "--config", config], env=self.env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(bad.returncode, 1)
+        self.assertEqual(bad.stderr.strip(), f"kiosk: error: configuration {config}: screen.min_confidence: must be a number from 0 to 1")
 
 
 if __name__ == "__main__":

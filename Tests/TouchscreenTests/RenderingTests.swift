@@ -198,6 +198,19 @@ import Touchscreen
         #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
     }
 
+    /// The systemd watchdog is fed from the screen loop itself: one heartbeat per frame, none while no frame runs.
+    @Test func theWatchdogHeartbeatComesFromTheLoop() throws {
+        final class Counter { var beats = 0 }
+        let counter = Counter()
+        let h = try ScreenHarness(camera: try replay("glass"), heartbeat: { counter.beats += 1 })
+        for _ in 0..<25 { h.loop.step() }
+        #expect(counter.beats == 25)
+        usleep(300_000)  // the threads go on, the loop does not
+        #expect(counter.beats == 25)
+        h.loop.step()
+        #expect(counter.beats == 26)
+    }
+
     @Test func smallerScreensStillFitEveryText() throws {
         var settings = ScreenSettings()
         settings.minimumConfidence = 1

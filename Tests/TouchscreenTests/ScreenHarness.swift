@@ -24,7 +24,7 @@ final class ScreenHarness {
 
     init(camera: any FrameSource, settings: ScreenSettings = ScreenSettings(), language: Language = .zh,
          size: (Int, Int) = (1280, 800), model: String? = ScreenHarness.model,
-         dataDirectory: String? = nil) throws {
+         dataDirectory: String? = nil, heartbeat: @escaping () -> Void = {}) throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
         let catalogueBytes = try #require(FileManager.default.contents(atPath: Self.root + "/Resources/catalogue.json"))
         let catalogue = try Catalogue(json: Array(catalogueBytes), source: "catalogue.json")
@@ -47,7 +47,7 @@ final class ScreenHarness {
             return LoadedModel(classifier: classifier, version: String(classifier.model!.checksum.prefix(16)))
         }
         records = RecordWriter(startOfDay: { 0 }) { try RecordStore(dataDirectory: directory) }
-        loop = try KioskLoop(configuration: configuration, camera: camera, engine: engine, records: records)
+        loop = try KioskLoop(configuration: configuration, camera: camera, engine: engine, records: records, heartbeat: heartbeat)
         camera.start()
         engine.start()
         records.start()
