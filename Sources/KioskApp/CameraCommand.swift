@@ -33,9 +33,15 @@ struct CameraOptions: ParsableArguments {
     var focus = "auto"
 
     func settings() throws -> CameraSettings {
+        try Self.settings(device: device, modes: mode, exposure: exposure, whiteBalance: whiteBalance, focus: focus)
+    }
+
+    /// Camera settings from the options' text (also the configuration file's): modes `FMT:WxH[@FPS]`, and
+    /// `auto` or a number for exposure, white balance and focus.
+    static func settings(device: String, modes: [String], exposure: String, whiteBalance: String, focus: String) throws -> CameraSettings {
         var s = CameraSettings(device: device)
-        if !mode.isEmpty {
-            s.modes = try mode.map { text in
+        if !modes.isEmpty {
+            s.modes = try modes.map { text in
                 guard let m = CaptureMode(parsing: text) else {
                     throw fail("--mode \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30")
                 }

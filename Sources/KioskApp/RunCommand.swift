@@ -184,24 +184,9 @@ struct RunCommand: ParsableCommand {
                 throw fail("--camera \(camera): \(error)")
             }
         }
-        var settings = CameraSettings(device: camera)
-        let modes = mode.isEmpty ? (file.modes ?? []) : mode
-        if !modes.isEmpty {
-            settings.modes = try modes.map { text in
-                guard let m = CaptureMode(parsing: text) else {
-                    throw fail("camera mode \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30")
-                }
-                return m
-            }
-        }
-        func number(_ text: String?, _ option: String) throws -> Int? {
-            guard let text, text != "auto" else { return nil }
-            guard let n = Int(text), n >= 0 else { throw fail("--\(option) \(text): expected auto or a number") }
-            return n
-        }
-        settings.exposure = try number(exposure ?? file.exposure, "exposure").map { .manual($0) } ?? .auto
-        settings.whiteBalance = try number(whiteBalance ?? file.whiteBalance, "white-balance").map { .kelvin($0) } ?? .auto
-        settings.focus = try number(focus ?? file.focus, "focus").map { .fixed($0) } ?? .auto
+        let settings = try CameraOptions.settings(
+            device: camera, modes: mode.isEmpty ? (file.modes ?? []) : mode, exposure: exposure ?? file.exposure ?? "auto",
+            whiteBalance: whiteBalance ?? file.whiteBalance ?? "auto", focus: focus ?? file.focus ?? "auto")
         return V4L2Camera(settings: settings)
     }
 
