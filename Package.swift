@@ -90,6 +90,7 @@ let package = Package(
             name: "Central",
             dependencies: [
                 "KioskCore", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +135,7 @@ let package = Package(
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
         .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncWire", "SQLite", "KioskCore"]),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
+        .testTarget(name: "CentralTests", dependencies: ["Central", "KioskCore", "SQLite"]),
         .testTarget(name: "ScreensTests", dependencies: ["Screens", "KioskCore", "Imaging"]),
         .testTarget(
             name: "TouchscreenTests",

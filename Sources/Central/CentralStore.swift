@@ -1,3 +1,4 @@
+import Foundation
 import KioskCore
 import SyncWire
 
@@ -16,6 +17,59 @@ public protocol CentralStore: Sendable {
     /// Stores the records that are new, all in one transaction; answers per record, in order.
     func ingest(_ records: [ScanRecord], receivedAtMilliseconds: Int64) async throws(CentralError) -> [BatchResponse.Result]
     func count(kiosk: String?) async throws(CentralError) -> Int
+
+    /// Adds an operator (dashboard and stats API); with `replace`, sets a new password for an existing one.
+    func setOperator(_ credential: OperatorCredential, replace: Bool) async throws(CentralError)
+    func operatorCredential(name: String) async throws(CentralError) -> OperatorCredential?
+    /// The dashboard's figures for a range of local days, from the rollup tables; `today` is the server's day.
+    func statistics(_ query: StatsQuery, today: String) async throws(CentralError) -> FleetStatistics
+    /// Records captured in the query's days, in (capture time, id) order, `limit` at a time after `cursor`.
+    func exportRecords(_ query: StatsQuery, after cursor: ExportRow?, limit: Int) async throws(CentralError) -> [ExportRow]
+}
+
+/// One record as the CSV export writes it (no thumbnail).
+public struct ExportRow: Sendable, Equatable {
+    public var id: String
+    public var kiosk: String
+    public var sequence: Int64
+    public var capturedAtMilliseconds: Int64
+    public var receivedAtMilliseconds: Int64
+    public var label: String
+    public var category: String
+    public var confidence: Double
+    public var modelVersion: String
+    public var language: String
+    public var correction: String?
+
+    public init(id: String, kiosk: String, sequence: Int64, capturedAtMilliseconds: Int64, receivedAtMilliseconds: Int64,
+                label: String, category: String, confidence: Double, modelVersion: String, language: String, correction: String?) {
+        self.id = id
+        self.kiosk = kiosk
+        self.sequence = sequence
+        self.capturedAtMilliseconds = capturedAtMilliseconds
+        self.receivedAtMilliseconds = receivedAtMilliseconds
+        self.label = label
+        self.category = category
+        self.confidence = confidence
+        self.modelVersion = modelVersion
+        self.language = language
+        self.correction = correction
+    }
+
+    public static let csvHeader = "id,kiosk,sequence,captured_at,received_at,label,category,confidence,model_version,language,correction"
+
+    public var csvLine: String {
+        func field(_ s: String) -> String {
+            // Quoted when needed (RFC 4180), and a leading = + - @ defused so a spreadsheet never runs it.
+            var t = s
+            if let f = t.first, "=+-@".contains(f) { t = "'" + t }
+            return t.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : t
+        }
+        return [id, field(kiosk), String(sequence), WallClock.iso8601(milliseconds: capturedAtMilliseconds),
+                WallClock.iso8601(milliseconds: receivedAtMilliseconds), field(label), field(category),
+                String(format: "%.4f", confidence), field(modelVersion), field(language), field(correction ?? "")]
+            .joined(separator: ",")
+    }
 }
 
 public enum CentralError: Error, Equatable, CustomStringConvertible {

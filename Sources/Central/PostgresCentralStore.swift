@@ -7,9 +7,11 @@ import SyncWire
 /// The central store on PostgreSQL, for a city's fleet: a connection pool (postgres-nio), one transaction per
 /// batch, `ON CONFLICT DO NOTHING` for idempotency, versioned migrations under an advisory lock.
 public final class PostgresCentralStore: CentralStore {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
     public let description: String
+    /// Days and hours of the statistics are local to this calendar's time zone.
+    public let calendar: Calendar
 
     static let migrations: [String] = [
         """
@@ -36,11 +38,35 @@ public final class PostgresCentralStore: CentralStore {
         CREATE INDEX records_kiosk ON records (kiosk, sequence);
         CREATE INDEX records_captured ON records (captured_at_ms);
         """,
+        // The dashboard: rollups kept with the records (see Rollup), kiosks' latest state, operators.
+        """
+        CREATE TABLE stats_daily (
+            day TEXT NOT NULL, kiosk TEXT NOT NULL, label TEXT NOT NULL, category TEXT NOT NULL,
+            correction TEXT NOT NULL, uncertain BOOLEAN NOT NULL, n BIGINT NOT NULL,
+            PRIMARY KEY (day, kiosk, label, category, correction, uncertain)
+        );
+        CREATE INDEX stats_daily_kiosk ON stats_daily (kiosk, day);
+        CREATE TABLE stats_hourly (
+            day TEXT NOT NULL, hour INT NOT NULL, kiosk TEXT NOT NULL, n BIGINT NOT NULL,
+            PRIMARY KEY (day, kiosk, hour)
+        );
+        CREATE TABLE kiosk_state (
+            kiosk TEXT PRIMARY KEY, last_batch_ms BIGINT, newest_scan_ms BIGINT, records BIGINT NOT NULL DEFAULT 0,
+            model_version TEXT
+        );
+        CREATE TABLE operators (
+            name TEXT PRIMARY KEY, salt BYTEA NOT NULL, hash BYTEA NOT NULL, rounds INT NOT NULL, created_at_ms BIGINT NOT NULL
+        );
+        CREATE TABLE server_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
     ]
 
     /// - Parameter url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|require]`; TLS is off
     ///   for loopback unless asked for, and preferred elsewhere.
-    public init(url: String, logger: Logger = PostgresCentralStore.quietLogger) throws(CentralError) {
+    public init(url: String, timeZone: TimeZone = .current, logger: Logger = PostgresCentralStore.quietLogger) throws(CentralError) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
             let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty
         else { throw .invalid("--database \(url): expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE") }
@@ -71,7 +97,7 @@ public final class PostgresCentralStore: CentralStore {
 
     public func run() async { await client.run() }
 
-    private func storage<R>(_ what: String, _ body: () async throws -> R) async throws(CentralError) -> R {
+    func storage<R>(_ what: String, _ body: () async throws -> R) async throws(CentralError) -> R {
         do {
             return try await body()
         } catch let error as CentralError {
@@ -119,6 +145,10 @@ public final class PostgresCentralStore: CentralStore {
                     try await connection.query("DELETE FROM kiosk_schema", logger: logger)
                     try await connection.query("INSERT INTO kiosk_schema (version) VALUES (\(Self.migrations.count))", logger: logger)
                 }
+                var zone: String?
+                for try await z in try await connection.query(
+                    "SELECT value FROM server_settings WHERE key = 'rollup_time_zone'", logger: logger).decode(String.self) { zone = z }
+                if zone != calendar.timeZone.identifier { try await rebuildRollups(connection) }
             }
         }
     }
@@ -160,6 +190,8 @@ public final class PostgresCentralStore: CentralStore {
             try await client.withTransaction(logger: logger) { connection in
                 var results: [BatchResponse.Result] = []
                 results.reserveCapacity(records.count)
+                var rollup = Rollup()
+                var stored: [ScanRecord] = []
                 for r in records {
                     let top = String(decoding: try encoder.encode(r.top), as: UTF8.self)
                     let rows = try await connection.query("""
@@ -173,7 +205,13 @@ public final class PostgresCentralStore: CentralStore {
                     var inserted = false
                     for try await _ in rows { inserted = true }
                     results.append(.init(id: r.id, status: inserted ? .accepted : .duplicate))
+                    if inserted {
+                        rollup.add(r, calendar: calendar)
+                        stored.append(r)
+                    }
                 }
+                try await apply(rollup, connection)
+                try await updateKioskState(connection, kiosk: records.first?.kiosk, stored: stored, now: now)
                 return results
             }
         }

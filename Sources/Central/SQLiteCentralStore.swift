@@ -11,6 +11,8 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
     private let connection: SQLiteConnection
     private let queue = DispatchQueue(label: "kiosk-central.sqlite")
     public let path: String
+    /// Days and hours of the statistics are local to this calendar's time zone.
+    public let calendar: Calendar
 
     static let migrations: [String] = [
         """
@@ -37,10 +39,35 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
         CREATE INDEX records_kiosk ON records(kiosk, sequence);
         CREATE INDEX records_captured ON records(captured_at_ms);
         """,
+        // The dashboard: rollups kept with the records (see Rollup), kiosks' latest state, operators.
+        """
+        CREATE TABLE stats_daily (
+            day TEXT NOT NULL, kiosk TEXT NOT NULL, label TEXT NOT NULL, category TEXT NOT NULL,
+            correction TEXT NOT NULL, uncertain INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (day, kiosk, label, category, correction, uncertain)
+        ) WITHOUT ROWID;
+        CREATE INDEX stats_daily_kiosk ON stats_daily(kiosk, day);
+        CREATE TABLE stats_hourly (
+            day TEXT NOT NULL, hour INTEGER NOT NULL, kiosk TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (day, kiosk, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE kiosk_state (
+            kiosk TEXT PRIMARY KEY NOT NULL, last_batch_ms INTEGER, newest_scan_ms INTEGER,
+            records INTEGER NOT NULL DEFAULT 0, model_version TEXT
+        );
+        CREATE TABLE operators (
+            name TEXT PRIMARY KEY NOT NULL, salt BLOB NOT NULL, hash BLOB NOT NULL, rounds INTEGER NOT NULL,
+            created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE server_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+        """,
     ]
 
-    public init(path: String) throws(CentralError) {
+    public init(path: String, timeZone: TimeZone = .current) throws(CentralError) {
         self.path = path
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
         do throws(StoreError) {
             connection = try SQLiteConnection.durable(path: path)
             try connection.migrate(Self.migrations, program: "kiosk-central")
@@ -54,10 +81,20 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 
-    /// Migrations run in init (SQLite opens synchronously).
-    public func prepare() async throws(CentralError) {}
+    /// Migrations run in init (SQLite opens synchronously); here the rollups are rebuilt when they were made for
+    /// another time zone or before they existed.
+    public func prepare() async throws(CentralError) {
+        let calendar = self.calendar
+        try await run { (db) throws(CentralError) in
+            try Self.storage { () throws(StoreError) in
+                var zone: String?
+                try db.prepare("SELECT value FROM server_settings WHERE key = 'rollup_time_zone'").query { row in zone = row.text(0) }
+                if zone != calendar.timeZone.identifier { try Self.rebuildRollups(db, calendar: calendar) }
+            }
+        }
+    }
 
-    private func run<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(CentralError) -> R) async throws(CentralError) -> R {
+    func run<R: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(CentralError) -> R) async throws(CentralError) -> R {
         let result: Result<R, CentralError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(CentralError) {
@@ -70,7 +107,7 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
         return try result.get()
     }
 
-    private static func storage<R>(_ body: () throws(StoreError) -> R) throws(CentralError) -> R {
+    static func storage<R>(_ body: () throws(StoreError) -> R) throws(CentralError) -> R {
         do {
             return try body()
         } catch {
@@ -114,7 +151,8 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
     }
 
     public func ingest(_ records: [ScanRecord], receivedAtMilliseconds now: Int64) async throws(CentralError) -> [BatchResponse.Result] {
-        try await run { (db) throws(CentralError) in
+        let calendar = self.calendar
+        return try await run { (db) throws(CentralError) in
             try Self.storage { () throws(StoreError) -> [BatchResponse.Result] in
                 // One transaction: a batch is stored whole or not at all.
                 try db.transaction { () throws(StoreError) -> [BatchResponse.Result] in
@@ -124,7 +162,8 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
                         """)
                     let encoder = WireJSON.encoder()
-                    return try records.map { (r) throws(StoreError) -> BatchResponse.Result in
+                    var rollup = Rollup()
+                    let results = try records.map { (r) throws(StoreError) -> BatchResponse.Result in
                         let top = (try? String(decoding: encoder.encode(r.top), as: UTF8.self)) ?? "[]"
                         try insert.run([
                             .text(r.id.uuidString.lowercased()), .text(r.kiosk), .integer(r.sequence),
@@ -132,8 +171,14 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
                             .real(r.confidence), .text(top), .text(r.modelVersion), .text(r.language.rawValue),
                             r.correction.map { .text($0) } ?? .null, r.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
                         ])
-                        return .init(id: r.id, status: db.changes == 1 ? .accepted : .duplicate)
+                        let accepted = db.changes == 1
+                        if accepted { rollup.add(r, calendar: calendar) }
+                        return .init(id: r.id, status: accepted ? .accepted : .duplicate)
                     }
+                    let stored = records.enumerated().filter { results[$0.offset].status == .accepted }.map(\.element)
+                    try Self.apply(rollup, db)
+                    try Self.updateKioskState(db, kiosk: records.first?.kiosk, stored: stored, now: now)
+                    return results
                 }
             }
         }

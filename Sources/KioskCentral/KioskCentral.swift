@@ -9,7 +9,7 @@ struct KioskCentral: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiosk-central",
         abstract: "The city's central server for waste-sorting kiosks: receives their scan records.",
-        subcommands: [ServeCommand.self, DeviceCommand.self, ImportCommand.self, CountCommand.self])
+        subcommands: [ServeCommand.self, DeviceCommand.self, AdminCommand.self, ImportCommand.self, CountCommand.self])
 }
 
 /// Prints one line naming what went wrong and ends with a non-zero status.
@@ -24,21 +24,28 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "sqlite:PATH (default \(DatabaseOptions.defaultDatabase)) or postgres://USER@HOST/DB.")
     var database: String = DatabaseOptions.defaultDatabase
 
-    func open() throws -> any CentralStore {
+    /// A time zone by IANA name (nil: the server's own).
+    static func timeZone(_ name: String?) throws -> TimeZone {
+        guard let name else { return .current }
+        guard let zone = TimeZone(identifier: name) else { throw fail("--time-zone \(name): not a known time zone (e.g. Asia/Shanghai, UTC)") }
+        return zone
+    }
+
+    func open(timeZone: TimeZone = .current) throws -> any CentralStore {
         if database.hasPrefix("sqlite:") {
             let path = String(database.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw fail("--database sqlite: needs a file path, e.g. sqlite:/var/lib/kiosk-central/central.sqlite") }
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             do {
-                return try SQLiteCentralStore(path: path)
+                return try SQLiteCentralStore(path: path, timeZone: timeZone)
             } catch {
                 throw fail(error.description)
             }
         }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
             do {
-                return try PostgresCentralStore(url: database)
+                return try PostgresCentralStore(url: database, timeZone: timeZone)
             } catch {
                 throw fail(error.description)
             }

@@ -18,14 +18,24 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Option(name: .long, help: "Time zone of the statistics' days and hours (IANA name, e.g. Asia/Shanghai). Default: the server's.")
+    var timeZone: String?
+
+    @Flag(name: .long, help: "Mark the operators' cookies Secure (when a TLS proxy serves the dashboard).")
+    var secureCookies = false
+
     @Flag(name: .long, help: "Log each request.")
     var verbose = false
 
     func run() async throws {
         var logger = Logger(label: "kiosk-central")
         logger.logLevel = verbose ? .debug : .info
-        let store = try database.open()
+        let zone = try DatabaseOptions.timeZone(timeZone)
+        let store = try database.open(timeZone: zone)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
+        DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger).add(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "kiosk-central"),
@@ -44,8 +54,8 @@ struct RecordsAPI: Sendable {
     let ingest: Ingest
     let logger: Logger
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func router() -> Router<CentralContext> {
+        let router = Router(context: CentralContext.self)
         router.get("api/v1/health") { _, _ -> Response in
             do {
                 _ = try await ingest.store.count(kiosk: "")

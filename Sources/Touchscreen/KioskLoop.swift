@@ -105,6 +105,9 @@ public final class KioskLoop {
 
     public func stop() { running = false }
 
+    /// Starts the measurements afresh (after a benchmark's warm-up).
+    public func resetStatistics() { statistics.reset() }
+
     /// One frame: input, results, health, time, drawing.
     public func step() {
         let start = ContinuousClock.now

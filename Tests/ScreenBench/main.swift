@@ -100,18 +100,14 @@ do {
     }
 
     for _ in 0..<20 { scan() }  // warm-up: caches, allocator, texture sizes
-    var statistics = loop.statistics
-    statistics.reset()
+    loop.resetStatistics()
     let warm = residentMiB()
     var rss: [(Int, Double)] = [(0, warm)]
     let started = ContinuousClock.now
-    var baseline = loop.statistics
     for i in 1...scans {
         scan()
         if i % 100 == 0 || i == scans { rss.append((i, residentMiB())) }
-        if i == 1 { baseline = loop.statistics }
     }
-    _ = baseline
     let s = loop.statistics
     let n = min(scans, s.tapToAnswer.count)
     let latency = s.tapToAnswer.suffix(n).map(milliseconds)
@@ -130,7 +126,7 @@ do {
     print(String(format: "frame work ms, all (%d frames): median %.2f p99 %.2f", all.count, percentile(all, 0.5), percentile(all, 0.99)))
     print("rss MiB by scans: " + rss.map { String(format: "%d:%.1f", $0.0, $0.1) }.joined(separator: " "))
     print(String(format: "rss growth after warm-up: %.1f MiB over %d scans", (rss.last?.1 ?? warm) - warm, scans))
-    print("records stored: \(records.snapshot.stored), text lines cached, overflows: \(loop.textOverflows.count)")
+    print("records stored: \(records.snapshot.stored), texts that did not fit: \(loop.textOverflows.count)")
 } catch {
     FileHandle.standardError.write(Data("screen-bench: \(error)\n".utf8))
     exit(1)

@@ -1,0 +1,281 @@
+import Foundation
+import KioskCore
+
+/// The statistics tables kept beside the records, so the dashboard reads a few thousand rows instead of millions:
+/// per local day, kiosk, label, bin, correction and "not sure" flag a count (`stats_daily`), and per local day,
+/// hour and kiosk a count (`stats_hourly`). They are updated in the same transaction as the records they count.
+public struct Rollup: Sendable {
+    public struct DailyKey: Hashable, Sendable {
+        public var day: String
+        public var kiosk: String
+        public var label: String
+        public var category: String
+        public var correction: String?
+        public var uncertain: Bool
+    }
+
+    public struct HourlyKey: Hashable, Sendable {
+        public var day: String
+        public var hour: Int
+        public var kiosk: String
+    }
+
+    public var daily: [DailyKey: Int] = [:]
+    public var hourly: [HourlyKey: Int] = [:]
+
+    /// Thresholds of the kiosk's default "not sure" screen; the records do not say what each kiosk showed, so the
+    /// server applies the defaults to the confidence and the gap to the second guess.
+    public static let notSureConfidence = 0.55
+    public static let notSureMargin = 0.15
+
+    public init() {}
+
+    public static func isUncertain(_ r: ScanRecord) -> Bool {
+        let margin = r.top.count > 1 ? r.top[0].p - r.top[1].p : 1
+        return r.confidence < notSureConfidence || margin < notSureMargin
+    }
+
+    public mutating func add(_ r: ScanRecord, calendar: Calendar) {
+        let date = Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000)
+        let parts = calendar.dateComponents([.year, .month, .day, .hour], from: date)
+        let day = String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+        daily[DailyKey(day: day, kiosk: r.kiosk, label: r.label, category: r.category.rawValue, correction: r.correction,
+                       uncertain: Self.isUncertain(r)), default: 0] += 1
+        hourly[HourlyKey(day: day, hour: parts.hour ?? 0, kiosk: r.kiosk), default: 0] += 1
+    }
+}
+
+/// What the dashboard and `GET /api/v1/stats` ask for: a range of local days (inclusive) and optionally a kiosk.
+public struct StatsQuery: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    public var kiosk: String?
+
+    public static let maximumDays = 366
+
+    public init(from: String, to: String, kiosk: String?) {
+        self.from = from
+        self.to = to
+        self.kiosk = kiosk
+    }
+}
+
+/// The figures a city acts on, for one query. Encoded as the stats API's JSON.
+public struct FleetStatistics: Sendable, Codable, Equatable {
+    public struct Day: Sendable, Codable, Equatable {
+        public var day: String
+        public var count: Int
+    }
+
+    public struct Kiosk: Sendable, Codable, Equatable {
+        public var name: String
+        public var registered: String
+        /// When its last batch arrived (ISO 8601, UTC), nil if never.
+        public var lastSync: String?
+        /// Its newest scan's time (its own clock).
+        public var newestScan: String?
+        /// All its records, and those in the query's range.
+        public var recordsTotal: Int
+        public var records: Int
+        public var modelVersion: String?
+        /// Share of the range's answers the kiosk was not sure about (0-1; nil without records).
+        public var notSureShare: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, registered, records
+            case lastSync = "last_sync"
+            case newestScan = "newest_scan"
+            case recordsTotal = "records_total"
+            case modelVersion = "model_version"
+            case notSureShare = "not_sure_share"
+        }
+    }
+
+    public struct LabelAccuracy: Sendable, Codable, Equatable {
+        public var label: String
+        public var answers: Int
+        public var corrected: Int
+        /// What residents chose instead, with counts.
+        public var correctedTo: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case label, answers, corrected
+            case correctedTo = "corrected_to"
+        }
+    }
+
+    public var from: String
+    public var to: String
+    public var kiosk: String?
+    /// Records in the range (and kiosk, when given).
+    public var total: Int
+    public var today: Int
+    public var last7Days: Int
+    public var last30Days: Int
+    public var perCategory: [String: Int]
+    /// Every day of the range's last 30 days, oldest first, zero days included.
+    public var daily: [Day]
+    /// Records per local hour of the day (0-23) over the range.
+    public var hourly: [Int]
+    public var notSure: Int
+    public var kiosks: [Kiosk]
+    public var accuracy: [LabelAccuracy]
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, kiosk, total, today, daily, hourly, kiosks, accuracy
+        case last7Days = "last_7_days"
+        case last30Days = "last_30_days"
+        case perCategory = "per_category"
+        case notSure = "not_sure"
+    }
+}
+
+/// One row of `stats_daily` or `stats_hourly` as read back, and one kiosk's state.
+public struct DailyRow: Sendable {
+    public var day: String
+    public var kiosk: String
+    public var label: String
+    public var category: String
+    public var correction: String?
+    public var uncertain: Bool
+    public var count: Int
+}
+
+public struct HourlyRow: Sendable {
+    public var hour: Int
+    public var count: Int
+}
+
+public struct KioskState: Sendable {
+    public var name: String
+    public var createdAtMilliseconds: Int64
+    public var lastBatchMilliseconds: Int64?
+    public var newestScanMilliseconds: Int64?
+    public var records: Int
+    public var modelVersion: String?
+}
+
+/// Grouped rollup figures as a store reads them back; `build` turns them into `FleetStatistics`.
+public struct StatsRows: Sendable {
+    /// Counts over the range grouped by kiosk, label, bin, correction and the not-sure flag.
+    public var groups: [DailyRow] = []
+    /// Counts per day over the range.
+    public var perDay: [String: Int] = [:]
+    /// Counts per day over the 30 days up to today.
+    public var recentPerDay: [String: Int] = [:]
+    public var hourly: [HourlyRow] = []
+    public var kiosks: [KioskState] = []
+
+    public init() {}
+}
+
+extension FleetStatistics {
+    /// Builds the figures from the grouped rows of a query, `today` being the server's local day.
+    static func build(query: StatsQuery, today: String, rows: StatsRows) -> FleetStatistics {
+        var perCategory: [String: Int] = [:]
+        var perKiosk: [String: (records: Int, uncertain: Int)] = [:]
+        var accuracy: [String: LabelAccuracy] = [:]
+        var total = 0, notSure = 0
+        for r in rows.groups {
+            total += r.count
+            perCategory[r.category, default: 0] += r.count
+            perKiosk[r.kiosk, default: (0, 0)].records += r.count
+            if r.uncertain {
+                notSure += r.count
+                perKiosk[r.kiosk, default: (0, 0)].uncertain += r.count
+            }
+            var a = accuracy[r.label] ?? LabelAccuracy(label: r.label, answers: 0, corrected: 0, correctedTo: [:])
+            a.answers += r.count
+            if let c = r.correction, c != r.label {
+                a.corrected += r.count
+                a.correctedTo[c, default: 0] += r.count
+            }
+            accuracy[r.label] = a
+        }
+        let last7 = DayMath.add(-6, to: today), last30 = DayMath.add(-29, to: today)
+        var today0 = 0, week = 0, month = 0
+        for (day, n) in rows.recentPerDay {
+            if day == today { today0 += n }
+            if day >= last7 && day <= today { week += n }
+            if day >= last30 && day <= today { month += n }
+        }
+        let trendStart = max(query.from, DayMath.add(-29, to: query.to))
+        let daily = DayMath.days(from: trendStart, to: query.to).map { Day(day: $0, count: rows.perDay[$0] ?? 0) }
+        var hours = [Int](repeating: 0, count: 24)
+        for h in rows.hourly where (0..<24).contains(h.hour) { hours[h.hour] += h.count }
+        let kioskRows = rows.kiosks.filter { query.kiosk == nil || $0.name == query.kiosk }.map { k in
+            let inRange = perKiosk[k.name]
+            return Kiosk(
+                name: k.name, registered: WallClock.iso8601(milliseconds: k.createdAtMilliseconds),
+                lastSync: k.lastBatchMilliseconds.map(WallClock.iso8601(milliseconds:)),
+                newestScan: k.newestScanMilliseconds.map(WallClock.iso8601(milliseconds:)),
+                recordsTotal: k.records, records: inRange?.records ?? 0, modelVersion: k.modelVersion,
+                notSureShare: inRange.map { Double($0.uncertain) / Double(max(1, $0.records)) })
+        }
+        return FleetStatistics(
+            from: query.from, to: query.to, kiosk: query.kiosk, total: total, today: today0, last7Days: week,
+            last30Days: month, perCategory: perCategory, daily: daily, hourly: hours, notSure: notSure,
+            kiosks: kioskRows.sorted { $0.name < $1.name },
+            accuracy: accuracy.values.sorted { $0.answers != $1.answers ? $0.answers > $1.answers : $0.label < $1.label })
+    }
+}
+
+/// Calendar days as `YYYY-MM-DD` strings (the rollups' keys): parsing, stepping, ranges. Pure date arithmetic in
+/// the proleptic Gregorian calendar, no time zone involved.
+public enum DayMath {
+    /// The day string if `text` is a real date (2026-02-30 is not).
+    public static func parse(_ text: String) -> String? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1970...9999).contains(y), (1...12).contains(m),
+            (1...daysIn(month: m, year: y)).contains(d)
+        else { return nil }
+        return text
+    }
+
+    static func daysIn(month m: Int, year y: Int) -> Int {
+        switch m {
+        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 (civil-from-days, H. Hinnant).
+    public static func ordinal(_ day: String) -> Int {
+        let p = day.split(separator: "-").map { Int($0)! }
+        let y = p[1] <= 2 ? p[0] - 1 : p[0]
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (p[1] + 9) % 12
+        let doy = (153 * mp + 2) / 5 + p[2] - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    public static func day(fromOrdinal z0: Int) -> String {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    public static func add(_ n: Int, to day: String) -> String { Self.day(fromOrdinal: ordinal(day) + n) }
+
+    public static func days(from: String, to: String) -> [String] {
+        let a = ordinal(from), b = ordinal(to)
+        return a <= b ? (a...b).map(day(fromOrdinal:)) : []
+    }
+
+    /// Today in a time zone.
+    public static func today(in calendar: Calendar, now: Date = Date()) -> String {
+        let p = calendar.dateComponents([.year, .month, .day], from: now)
+        return String(format: "%04d-%02d-%02d", p.year ?? 1970, p.month ?? 1, p.day ?? 1)
+    }
+}

@@ -1,0 +1,65 @@
+import KioskCore
+
+/// The dashboard's words in both languages, and the bins' names and colours (those of the kiosk's catalogue).
+enum DashboardText {
+    static let bins: [(id: String, zh: String, en: String, colour: String)] = [
+        ("recyclable", "可回收物", "Recyclable", "#005BAC"),
+        ("hazardous", "有害垃圾", "Hazardous", "#D7000F"),
+        ("kitchen", "厨余垃圾", "Kitchen / food", "#00843D"),
+        ("other", "其他垃圾", "Other / residual", "#6E6E6E"),
+        ("e-waste", "电子废弃物", "E-waste", "#E87722"),
+        ("bulky", "大件垃圾", "Bulky", "#8B5A2B"),
+    ]
+
+    private static let texts: [String: (zh: String, en: String)] = [
+        "title": ("垃圾分类站 · 运营统计", "Sorting stations · operations"),
+        "signin": ("登录", "Sign in"),
+        "name": ("用户名", "Name"),
+        "password": ("密码", "Password"),
+        "signout": ("退出", "Sign out"),
+        "bad_login": ("用户名或密码错误", "Wrong name or password"),
+        "locked": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
+        "from": ("开始", "From"),
+        "to": ("结束", "To"),
+        "kiosk": ("站点", "Kiosk"),
+        "all_kiosks": ("全部站点", "All kiosks"),
+        "apply": ("查看", "Show"),
+        "today": ("今天", "Today"),
+        "last_7": ("近7天", "Last 7 days"),
+        "last_30": ("近30天", "Last 30 days"),
+        "in_range": ("所选期间", "Selected range"),
+        "not_sure": ("不确定占比", "Not sure"),
+        "per_category": ("各类别占比", "Share per bin"),
+        "trend": ("每日识别量（近30天）", "Scans per day (last 30 days of the range)"),
+        "hours": ("繁忙时段", "Busiest hours"),
+        "kiosks": ("站点", "Kiosks"),
+        "last_sync": ("最近同步", "Last sync"),
+        "newest_scan": ("最新识别", "Newest scan"),
+        "records": ("记录（期间/全部）", "Records (range / all)"),
+        "model": ("模型版本", "Model version"),
+        "accuracy": ("现场准确性（居民更正）", "Field accuracy (residents' corrections)"),
+        "label": ("识别结果", "Model's answer"),
+        "answers": ("次数", "Answers"),
+        "corrected": ("被更正", "Corrected"),
+        "corrected_to": ("更正为", "Corrected to"),
+        "export": ("导出CSV", "Export CSV"),
+        "never": ("从未", "never"),
+        "no_records": ("此期间没有记录", "No records in this range"),
+        "kiosk_page": ("站点详情", "Kiosk"),
+        "back": ("返回总览", "Back to the overview"),
+        "not_sure_note": ("“不确定”：置信度低于0.55或与第二结果相差小于0.15（终端默认阈值）",
+                          "\"Not sure\": confidence below 0.55 or within 0.15 of the second guess (the kiosks' default thresholds)"),
+    ]
+
+    static func text(_ key: String, _ language: Language) -> String {
+        guard let t = texts[key] else { return key }
+        return language == .zh ? t.zh : t.en
+    }
+
+    static func bin(_ id: String, _ language: Language) -> String {
+        guard let b = bins.first(where: { $0.id == id }) else { return id }
+        return language == .zh ? b.zh : b.en
+    }
+
+    static func colour(_ id: String) -> String { bins.first { $0.id == id }?.colour ?? "#888888" }
+}

@@ -1,0 +1,190 @@
+import Central
+import Foundation
+import KioskCore
+import SQLite
+import Testing
+
+/// The dashboard's figures on a generated fleet, checked against the database's own counts of the records.
+@Suite struct StatisticsTests {
+    static let labels = ["cardboard", "glass", "metal", "paper", "plastic", "trash", "electronics", "food"]
+    static let bins: [String: WasteCategory] = [
+        "cardboard": .recyclable, "glass": .recyclable, "metal": .recyclable, "paper": .recyclable, "plastic": .recyclable,
+        "trash": .other, "electronics": .eWaste, "food": .kitchen,
+    ]
+
+    /// A seeded fleet: `kiosks` kiosks, records spread over the 40 days before `end`, some corrected.
+    static func fleet(kiosks: Int, records: Int, end: Int64, seed: UInt64) -> [ScanRecord] {
+        var g = SeededGenerator(seed: seed)
+        var sequence: [String: Int64] = [:]
+        return (0..<records).map { _ in
+            let kiosk = "station-\(Int.random(in: 1...kiosks, using: &g))"
+            sequence[kiosk, default: 0] += 1
+            let label = labels.randomElement(using: &g)!
+            let p = Double.random(in: 0.3...0.99, using: &g)
+            let second = labels.filter { $0 != label }.randomElement(using: &g)!
+            let p2 = Double.random(in: 0...(1 - p), using: &g)
+            let correction: String? = switch Int.random(in: 0..<10, using: &g) {
+            case 0: second
+            case 1: "category:hazardous"
+            default: nil
+            }
+            return ScanRecord(
+                kiosk: kiosk, capturedAtMilliseconds: end - Int64.random(in: 0..<(40 * 86_400_000), using: &g),
+                sequence: sequence[kiosk]!, label: label, category: bins[label]!, confidence: p,
+                top: [.init(label: label, p: p), .init(label: second, p: p2)], modelVersion: "m\(Int.random(in: 1...2, using: &g))",
+                language: .zh, correction: correction)
+        }
+    }
+
+    func store(_ zone: String) throws -> (SQLiteCentralStore, String) {
+        let path = NSTemporaryDirectory() + "central-stats-\(UUID().uuidString).sqlite"
+        return (try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: zone)!), path)
+    }
+
+    /// Records whose local day lies in [from, to], counted by SQLite from the records table itself.
+    func databaseCount(_ path: String, _ zone: TimeZone, from: String, to: String, kiosk: String? = nil, extra: String = "") throws -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        func start(_ day: String) -> Int64 {
+            let p = day.split(separator: "-").map { Int($0)! }
+            return Int64(calendar.date(from: DateComponents(year: p[0], month: p[1], day: p[2]))!.timeIntervalSince1970 * 1000)
+        }
+        let db = try SQLiteConnection(path: path, readOnly: true)
+        var n: Int64 = 0
+        var values: [SQLiteStatement.Value] = [.integer(start(from)), .integer(start(DayMath.add(1, to: to)))]
+        var sql = "SELECT COUNT(*) FROM records WHERE captured_at_ms >= ? AND captured_at_ms < ?"
+        if let kiosk { sql += " AND kiosk = ?"; values.append(.text(kiosk)) }
+        try db.prepare(sql + extra).query(values) { n = $0.integer(0) }
+        return Int(n)
+    }
+
+    @Test func figuresEqualTheDatabasesOwnCounts() async throws {
+        let zone = "Asia/Shanghai"
+        let (store, path) = try store(zone)
+        let end: Int64 = 1_795_000_000_000  // 2026-11-18
+        let records = Self.fleet(kiosks: 4, records: 3000, end: end, seed: 7)
+        for k in 1...4 { try await store.addDevice(name: "station-\(k)", tokenHash: "h\(k)", atMilliseconds: 0) }
+        // By kiosk, in batches, with every batch delivered twice (duplicates must not count).
+        for kiosk in Set(records.map(\.kiosk)) {
+            let mine = records.filter { $0.kiosk == kiosk }
+            for start in stride(from: 0, to: mine.count, by: 200) {
+                let batch = Array(mine[start..<min(start + 200, mine.count)])
+                _ = try await store.ingest(batch, receivedAtMilliseconds: end)
+                _ = try await store.ingest(batch, receivedAtMilliseconds: end + 1)
+            }
+        }
+        let tz = TimeZone(identifier: zone)!
+        let today = "2026-11-18"
+        for (from, to, kiosk) in [("2026-10-19", "2026-11-18", nil), ("2026-11-01", "2026-11-10", "station-2"),
+                                  ("2026-10-01", "2026-12-31", nil), ("2026-11-18", "2026-11-18", "station-4")] as [(String, String, String?)] {
+            let s = try await store.statistics(StatsQuery(from: from, to: to, kiosk: kiosk), today: today)
+            #expect(s.total == (try databaseCount(path, tz, from: from, to: to, kiosk: kiosk)), "\(from)…\(to) \(kiosk ?? "all")")
+            for category in WasteCategory.allCases {
+                #expect((s.perCategory[category.rawValue] ?? 0)
+                        == (try databaseCount(path, tz, from: from, to: to, kiosk: kiosk, extra: " AND category = '\(category.rawValue)'")))
+            }
+            let corrected = try databaseCount(path, tz, from: from, to: to, kiosk: kiosk, extra: " AND correction IS NOT NULL AND correction != label")
+            #expect(s.accuracy.reduce(0) { $0 + $1.corrected } == corrected)
+            #expect(s.hourly.reduce(0, +) == s.total)
+            #expect(s.kiosks.reduce(0) { $0 + $1.records } == s.total)
+            // Each day of the trend equals the database's count for that day.
+            for day in s.daily.suffix(5) {
+                #expect(day.count == (try databaseCount(path, tz, from: day.day, to: day.day, kiosk: kiosk)), "\(day.day)")
+            }
+        }
+        let overview = try await store.statistics(StatsQuery(from: "2026-10-20", to: today, kiosk: nil), today: today)
+        #expect(overview.total > 2000 && overview.today > 0 && overview.notSure > 0)
+        #expect(overview.accuracy.contains { $0.correctedTo["category:hazardous"] ?? 0 > 0 })
+        #expect(overview.today == (try databaseCount(path, tz, from: today, to: today)))
+        #expect(overview.last7Days == (try databaseCount(path, tz, from: "2026-11-12", to: today)))
+        #expect(overview.last30Days == (try databaseCount(path, tz, from: "2026-10-20", to: today)))
+        #expect(overview.kiosks.map(\.recordsTotal).reduce(0, +) == records.count)
+        #expect(overview.kiosks.allSatisfy { $0.lastSync != nil && $0.modelVersion != nil })
+        // The not-sure share uses the kiosks' default thresholds on each record's top two guesses.
+        let notSure = records.filter { r in
+            let day = DayMath.today(in: { var c = Calendar(identifier: .gregorian); c.timeZone = tz; return c }(),
+                                    now: Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000))
+            return day >= "2026-10-20" && day <= today && Rollup.isUncertain(r)
+        }.count
+        #expect(overview.notSure == notSure)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func rollupsAreRebuiltForAnotherTimeZone() async throws {
+        let (store, path) = try store("UTC")
+        let end: Int64 = 1_795_000_000_000
+        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
+        _ = try await store.ingest(Self.fleet(kiosks: 1, records: 500, end: end, seed: 3), receivedAtMilliseconds: end)
+        // The same file opened by a server in another zone: its days move, the totals stay.
+        let moved = try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: "America/New_York")!)
+        try await moved.prepare()
+        let day = "2026-11-10"
+        let s = try await moved.statistics(StatsQuery(from: day, to: day, kiosk: nil), today: "2026-11-18")
+        #expect(s.total == (try databaseCount(path, TimeZone(identifier: "America/New_York")!, from: day, to: day)))
+        let all = try await moved.statistics(StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: nil), today: "2026-11-18")
+        #expect(all.total == 500)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func exportPagesThroughEveryRecordOnce() async throws {
+        let (store, path) = try store("UTC")
+        let end: Int64 = 1_795_000_000_000
+        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
+        let records = Self.fleet(kiosks: 1, records: 730, end: end, seed: 5)
+        _ = try await store.ingest(records, receivedAtMilliseconds: end)
+        var cursor: ExportRow?
+        var seen: [String] = []
+        let query = StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: "station-1")
+        while true {
+            let page = try await store.exportRecords(query, after: cursor, limit: 100)
+            if page.isEmpty { break }
+            seen += page.map(\.id)
+            cursor = page.last
+        }
+        #expect(seen.count == 730)
+        #expect(Set(seen) == Set(records.map { $0.id.uuidString.lowercased() }))
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    @Test func csvFieldsAreQuotedAndFormulasDefused() {
+        let row = ExportRow(id: "i", kiosk: "k", sequence: 1, capturedAtMilliseconds: 0, receivedAtMilliseconds: 0,
+                            label: "=HYPERLINK(\"x\")", category: "other", confidence: 0.5, modelVersion: "a,b",
+                            language: "zh", correction: nil)
+        #expect(row.csvLine == "i,k,1,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,\"'=HYPERLINK(\"\"x\"\")\",other,0.5000,\"a,b\",zh,")
+    }
+
+    @Test func passwordsVerifyAndWrongOnesDoNot() throws {
+        let c = try OperatorCredential(name: "ops", password: "correct horse battery", rounds: 1000)
+        #expect(c.verify("correct horse battery"))
+        #expect(!c.verify("correct horse batterY"))
+        #expect(!c.verify(""))
+        #expect(c.salt.count == 16 && c.hash.count == 32)
+        #expect(OperatorCredential.problem(password: "short") != nil)
+    }
+
+    @Test func daysParseStepAndRejectImpossibleDates() {
+        #expect(DayMath.parse("2024-02-29") == "2024-02-29")
+        #expect(DayMath.parse("2026-02-29") == nil)
+        #expect(DayMath.parse("2026-13-01") == nil)
+        #expect(DayMath.parse("2026-1-01") == nil)
+        #expect(DayMath.parse("'; DROP TABLE records; --") == nil)
+        #expect(DayMath.add(1, to: "2024-02-28") == "2024-02-29")
+        #expect(DayMath.add(-1, to: "2026-01-01") == "2025-12-31")
+        #expect(DayMath.ordinal("1970-01-01") == 0)
+        #expect(DayMath.days(from: "2026-11-28", to: "2026-12-02").count == 5)
+        for n in stride(from: 0, to: 30_000, by: 97) { #expect(DayMath.ordinal(DayMath.day(fromOrdinal: n)) == n) }
+    }
+}
+
+/// SplitMix64: a seeded generator so the generated fleet is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
