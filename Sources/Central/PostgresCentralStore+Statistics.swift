@@ -86,8 +86,9 @@ extension PostgresCentralStore {
                 GROUP BY kiosk, label, category, correction, uncertain
                 """, logger: logger)
             for try await (k, label, category, correction, uncertain, n) in groups.decode((String, String, String, String, Bool, Int64).self) {
-                rows.groups.append(DailyRow(day: "", kiosk: k, label: label, category: category,
-                                            correction: correction.isEmpty ? nil : correction, uncertain: uncertain, count: Int(n)))
+                let key = Rollup.DailyKey(day: "", kiosk: k, label: label, category: category,
+                                          correction: correction.isEmpty ? nil : correction, uncertain: uncertain)
+                rows.groups[key] = Int(n)
             }
             for try await (day, n) in try await client.query("""
                 SELECT day, SUM(n)::bigint FROM stats_daily WHERE day BETWEEN \(query.from) AND \(query.to)

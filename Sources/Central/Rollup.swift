@@ -6,6 +6,15 @@ import KioskCore
 /// hour and kiosk a count (`stats_hourly`). They are updated in the same transaction as the records they count.
 public struct Rollup: Sendable {
     public struct DailyKey: Hashable, Sendable {
+        public init(day: String, kiosk: String, label: String, category: String, correction: String?, uncertain: Bool) {
+            self.day = day
+            self.kiosk = kiosk
+            self.label = label
+            self.category = category
+            self.correction = correction
+            self.uncertain = uncertain
+        }
+
         public var day: String
         public var kiosk: String
         public var label: String
@@ -130,17 +139,7 @@ public struct FleetStatistics: Sendable, Codable, Equatable {
     }
 }
 
-/// One row of `stats_daily` or `stats_hourly` as read back, and one kiosk's state.
-public struct DailyRow: Sendable {
-    public var day: String
-    public var kiosk: String
-    public var label: String
-    public var category: String
-    public var correction: String?
-    public var uncertain: Bool
-    public var count: Int
-}
-
+/// One row of `stats_hourly` as read back, and one kiosk's state.
 public struct HourlyRow: Sendable {
     public var hour: Int
     public var count: Int
@@ -157,8 +156,8 @@ public struct KioskState: Sendable {
 
 /// Grouped rollup figures as a store reads them back; `build` turns them into `FleetStatistics`.
 public struct StatsRows: Sendable {
-    /// Counts over the range grouped by kiosk, label, bin, correction and the not-sure flag.
-    public var groups: [DailyRow] = []
+    /// Counts over the range grouped by kiosk, label, bin, correction and the not-sure flag (`day` left empty).
+    public var groups: [Rollup.DailyKey: Int] = [:]
     /// Counts per day over the range.
     public var perDay: [String: Int] = [:]
     /// Counts per day over the 30 days up to today.
@@ -176,19 +175,19 @@ extension FleetStatistics {
         var perKiosk: [String: (records: Int, uncertain: Int)] = [:]
         var accuracy: [String: LabelAccuracy] = [:]
         var total = 0, notSure = 0
-        for r in rows.groups {
-            total += r.count
-            perCategory[r.category, default: 0] += r.count
-            perKiosk[r.kiosk, default: (0, 0)].records += r.count
+        for (r, n) in rows.groups {
+            total += n
+            perCategory[r.category, default: 0] += n
+            perKiosk[r.kiosk, default: (0, 0)].records += n
             if r.uncertain {
-                notSure += r.count
-                perKiosk[r.kiosk, default: (0, 0)].uncertain += r.count
+                notSure += n
+                perKiosk[r.kiosk, default: (0, 0)].uncertain += n
             }
             var a = accuracy[r.label] ?? LabelAccuracy(label: r.label, answers: 0, corrected: 0, correctedTo: [:])
-            a.answers += r.count
+            a.answers += n
             if let c = r.correction, c != r.label {
-                a.corrected += r.count
-                a.correctedTo[c, default: 0] += r.count
+                a.corrected += n
+                a.correctedTo[c, default: 0] += n
             }
             accuracy[r.label] = a
         }
@@ -253,16 +252,8 @@ public enum DayMath {
         return era * 146097 + doe - 719468
     }
 
-    public static func day(fromOrdinal z0: Int) -> String {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    public static func day(fromOrdinal n: Int) -> String {
+        let (y, m, d) = WallClock.civilDate(daysSince1970: n)
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 

@@ -79,9 +79,9 @@ extension SQLiteCentralStore {
                     SELECT kiosk, label, category, correction, uncertain, SUM(n) FROM stats_daily
                     WHERE day BETWEEN ? AND ?\(filter) GROUP BY kiosk, label, category, correction, uncertain
                     """).query(range) { row in
-                    rows.groups.append(DailyRow(day: "", kiosk: row.text(0), label: row.text(1), category: row.text(2),
-                                                correction: row.text(3).isEmpty ? nil : row.text(3),
-                                                uncertain: row.integer(4) != 0, count: Int(row.integer(5))))
+                    let key = Rollup.DailyKey(day: "", kiosk: row.text(0), label: row.text(1), category: row.text(2),
+                                              correction: row.text(3).isEmpty ? nil : row.text(3), uncertain: row.integer(4) != 0)
+                    rows.groups[key] = Int(row.integer(5))
                 }
                 try db.prepare("SELECT day, SUM(n) FROM stats_daily WHERE day BETWEEN ? AND ?\(filter) GROUP BY day")
                     .query(range) { row in rows.perDay[row.text(0)] = Int(row.integer(1)) }
