@@ -65,6 +65,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Threads for inference (default: all cores).")
     var threads: Int?
 
+    @Flag(name: .long, help: "Keep a 96 px JPEG of the scanned frame in each record. Off by default: residents' hands and faces are private.")
+    var thumbnails = false
+
     @Flag(name: .long, help: "Do not sync records in the background (another process does).")
     var noSync = false
 
@@ -139,6 +142,7 @@ struct RunCommand: ParsableCommand {
         configuration.language = lang ?? file.language ?? .zh
         configuration.windowed = windowed || (file.windowed ?? false)
         configuration.windowSize = size.flatMap(Self.parseSize)
+        configuration.thumbnails = thumbnails || (file.thumbnails ?? false)
         configuration.iconDirectory = ResourceLocator.firstExisting(ResourceLocator.iconCandidates)
 
         let notifier = SystemdNotifier()

@@ -10,7 +10,7 @@ import Foundation
 /// ```json
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
 ///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3,
-///   "server": "https://kiosk.city.example", "sync": true,
+///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
 ///   "screen": { "windowed": false, "min_confidence": 0.55, "min_margin": 0.15, "idle_timeout_s": 10 } }
@@ -47,6 +47,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var server: String?
     /// Whether `kiosk run` syncs in the background (false when `kiosk-sync.service` does it).
     public var sync: Bool?
+    /// Whether `kiosk run` keeps a small JPEG of each scanned frame in its record (default off: privacy).
+    public var thumbnails: Bool?
     public var camera = Camera()
     public var windowed: Bool?
     public var minimumConfidence: Double?
@@ -85,6 +87,7 @@ public struct KioskConfiguration: Sendable, Equatable {
                 }
                 server = url
             case "sync": sync = try reader.bool(value, key)
+            case "thumbnails": thumbnails = try reader.bool(value, key)
             case "camera":
                 for (sub, v) in try reader.object(value, key) {
                     let name = "camera.\(sub)"

@@ -20,6 +20,8 @@ public final class KioskLoop {
         public var iconDirectory: String?
         /// The kiosk name written into records.
         public var kiosk: String
+        /// Keep a 96 px JPEG of the scanned frame in each record (off: residents' hands and faces are private).
+        public var thumbnails = false
         /// Frames per second the loop aims for.
         public var framesPerSecond = 60
         /// A camera or model problem is shown only after it lasted this long (start-up, a quick reconnect).
@@ -282,7 +284,8 @@ public final class KioskLoop {
             kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
             category: category, confidence: Double(c.top.probability),
             top: c.top(3).map { .init(label: $0.label, p: Double($0.probability)) }, modelVersion: version,
-            language: outcome.language, correction: outcome.correction?.recordValue))
+            language: outcome.language, correction: outcome.correction?.recordValue),
+            thumbnailFrom: configuration.thumbnails ? shownFrame?.image : nil)
     }
 
     /// On Ready, shows each new camera frame and now and then teaches the tray background.

@@ -1,3 +1,5 @@
+import Foundation
+import Imaging
 import KioskCore
 import Logging
 import Synchronization
@@ -21,8 +23,14 @@ public final class RecordWriter: Sendable {
         public var stored: Int
     }
 
+    /// A record waiting to be stored, with the frame its thumbnail is made from (when thumbnails are on).
+    private struct Pending: Sendable {
+        var record: ScanRecord
+        var thumbnailSource: RGBImage?
+    }
+
     private struct Shared {
-        var queue: [ScanRecord] = []
+        var queue: [Pending] = []
         var snapshot = Snapshot(health: .starting, todayCounts: [:], waiting: 0, stored: 0)
     }
 
@@ -48,9 +56,11 @@ public final class RecordWriter: Sendable {
 
     public var snapshot: Snapshot { shared.withLock { $0.snapshot } }
 
-    public func submit(_ record: ScanRecord) {
+    /// Queues a record; with `thumbnailFrom`, a 96 px JPEG of that frame is made on the writer's thread and kept
+    /// in the record.
+    public func submit(_ record: ScanRecord, thumbnailFrom image: RGBImage? = nil) {
         let failing = shared.withLock { s in
-            s.queue.append(record)
+            s.queue.append(Pending(record: record, thumbnailSource: image))
             s.snapshot.waiting = s.queue.count
             // Counted at once so the Ready screen is right even before the disk write finishes.
             s.snapshot.todayCounts[record.category, default: 0] += 1
@@ -82,6 +92,7 @@ public final class RecordWriter: Sendable {
         var sink: (any ScanRecordSink)?
         var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10))
         var countedAt: ContinuousClock.Instant?
+        let encoder = JPEGEncoder()
         while true {
             let stopping = signal.isStopping
             if sink == nil {
@@ -96,7 +107,12 @@ public final class RecordWriter: Sendable {
             }
             var wrote = false
             var failed = false
-            while let record = shared.withLock({ $0.queue.first }) {
+            while let pending = shared.withLock({ $0.queue.first }) {
+                var record = pending.record
+                if let image = pending.thumbnailSource, record.thumbnail == nil {
+                    let small = Resampler.resizeShorterSide(image, to: 96)
+                    record.thumbnail = (try? encoder.encode(small, quality: 75, destination: "thumbnail")).map { Data($0) }
+                }
                 do {
                     _ = try sink!.append(record)
                     wrote = true
@@ -117,7 +133,7 @@ public final class RecordWriter: Sendable {
             if !failed, let current = sink, wrote || countedAt.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
                 do {
                     let counts = try current.counts(sinceMilliseconds: startOfDay())
-                    let waitingCounts = shared.withLock { s in s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.category, default: 0] += 1 } }
+                    let waitingCounts = shared.withLock { s in s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.record.category, default: 0] += 1 } }
                     shared.withLock { s in
                         s.snapshot.todayCounts = counts.merging(waitingCounts, uniquingKeysWith: +)
                         if s.snapshot.health != .ok { logger.info("record store ok") }

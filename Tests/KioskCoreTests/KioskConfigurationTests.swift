@@ -32,7 +32,7 @@ import Testing
     @Test func everyKeyIsRead() throws {
         let c = try parse("""
             {"data_dir": "/srv/k", "language": "en", "model": "/m.kmodel", "catalogue": "/c.json", "font": "Noto Sans CJK SC",
-             "threads": 3, "server": "https://kiosk.city.example", "sync": false,
+             "threads": 3, "server": "https://kiosk.city.example", "sync": false, "thumbnails": true,
              "camera": {"device": "/dev/video2", "modes": ["YUYV:640x480@30"], "exposure": 150, "white_balance": 4600, "focus": "auto"},
              "screen": {"windowed": true, "min_confidence": 0.7, "min_margin": 0.2, "idle_timeout_s": 20}}
             """)
@@ -45,6 +45,7 @@ import Testing
         expected.threads = 3
         expected.server = "https://kiosk.city.example"
         expected.sync = false
+        expected.thumbnails = true
         expected.camera = .init(device: "/dev/video2", modes: ["YUYV:640x480@30"], exposure: "150", whiteBalance: "4600", focus: "auto")
         expected.windowed = true
         expected.minimumConfidence = 0.7

@@ -91,6 +91,7 @@ import Touchscreen
         #expect(record.kiosk == "test-kiosk")
         #expect(abs(record.confidence - Double(expected.top.probability)) < 1e-6)
         #expect(record.top.count == 3)
+        #expect(record.thumbnail == nil, "thumbnails are off by default")
         // Today's count on Ready includes the scan.
         h.step(for: .milliseconds(50))
         #expect(h.records.snapshot.todayCounts[category.id] == 1)
@@ -196,6 +197,19 @@ import Touchscreen
         try FileManager.default.removeItem(atPath: blocked)
         h.step(until: { $0.machine.screen == .ready }, timeout: .seconds(30), "recovery")
         #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
+    }
+
+    @Test func thumbnailsWhenAskedAreTheScannedFrameAt96Pixels() throws {
+        let h = try ScreenHarness(camera: try replay("metal"), settings: answerSettings, thumbnails: true)
+        ready(h)
+        h.tap(.scan)
+        h.step(until: { if case .result = $0.machine.screen { true } else { false } }, "the result")
+        h.tap(.done)
+        let record = try #require(try h.storedRecords(count: 1).first)
+        let jpeg = try #require(record.thumbnail)
+        let image = try ImageDecoder.decode(Array(jpeg), source: "thumbnail")
+        #expect(min(image.width, image.height) == 96)
+        #expect(jpeg.count < 12_000)
     }
 
     /// The systemd watchdog is fed from the screen loop itself: one heartbeat per frame, none while no frame runs.
