@@ -40,7 +40,7 @@ extension PostgresCentralStore {
     /// `Rollup`), after the migration that added them or a change of the server's time zone.
     func rebuildRollups(_ connection: PostgresConnection) async throws {
         let zone = calendar.timeZone.identifier
-        let uncertain = "(confidence < \(Rollup.notSureConfidence) OR COALESCE((top::json->0->>'p')::float8 - (top::json->1->>'p')::float8, 1) < \(Rollup.notSureMargin))"
+        let uncertain = "COALESCE(asked, confidence < \(Rollup.notSureConfidence) OR COALESCE((top::json->0->>'p')::float8 - (top::json->1->>'p')::float8, 1) < \(Rollup.notSureMargin))"
         try await connection.query("DELETE FROM stats_daily", logger: logger)
         try await connection.query("DELETE FROM stats_hourly", logger: logger)
         try await connection.query("DELETE FROM kiosk_state", logger: logger)

@@ -59,6 +59,7 @@ public final class PostgresCentralStore: CentralStore {
         );
         CREATE TABLE server_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """,
+        "ALTER TABLE records ADD COLUMN asked BOOLEAN;",
     ]
 
     /// - Parameter url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|require]`; TLS is off
@@ -196,10 +197,10 @@ public final class PostgresCentralStore: CentralStore {
                     let top = String(decoding: try encoder.encode(r.top), as: UTF8.self)
                     let rows = try await connection.query("""
                         INSERT INTO records (id, kiosk, sequence, captured_at_ms, received_at_ms, label, category,
-                            confidence, top, model_version, language, correction, thumbnail)
+                            confidence, top, model_version, language, correction, thumbnail, asked)
                         VALUES (\(r.id), \(r.kiosk), \(r.sequence), \(r.capturedAtMilliseconds), \(now), \(r.label),
                             \(r.category.rawValue), \(r.confidence), \(top), \(r.modelVersion), \(r.language.rawValue),
-                            \(r.correction), \(r.thumbnail.map { ByteBuffer(bytes: $0) }))
+                            \(r.correction), \(r.thumbnail.map { ByteBuffer(bytes: $0) }), \(r.asked))
                         ON CONFLICT (id) DO NOTHING RETURNING id
                         """, logger: logger)
                     var inserted = false

@@ -32,14 +32,16 @@ public struct Rollup: Sendable {
     public var daily: [DailyKey: Int] = [:]
     public var hourly: [HourlyKey: Int] = [:]
 
-    /// Thresholds of the kiosk's default "not sure" screen; the records do not say what each kiosk showed, so the
-    /// server applies the defaults to the confidence and the gap to the second guess.
+    /// Thresholds of the kiosk's default "not sure" screen, for records that do not say whether the kiosk asked
+    /// (`asked` missing: older kiosks, `kiosk classify --record`): the server then applies them to the confidence
+    /// and the gap to the second guess.
     public static let notSureConfidence = 0.55
     public static let notSureMargin = 0.15
 
     public init() {}
 
     public static func isUncertain(_ r: ScanRecord) -> Bool {
+        if let asked = r.asked { return asked }
         let margin = r.top.count > 1 ? r.top[0].p - r.top[1].p : 1
         return r.confidence < notSureConfidence || margin < notSureMargin
     }

@@ -43,13 +43,14 @@ extension SQLiteCentralStore {
             try db.execute("DELETE FROM stats_daily; DELETE FROM stats_hourly; DELETE FROM kiosk_state;")
             var rollup = Rollup()
             var flushed = 0
-            try db.prepare("SELECT kiosk, captured_at_ms, label, category, confidence, top, correction FROM records")
+            try db.prepare("SELECT kiosk, captured_at_ms, label, category, confidence, top, correction, asked FROM records")
                 .query { (row) throws(StoreError) in
                     let top = (try? JSONDecoder().decode([ScanRecord.Guess].self, from: Data(row.text(5).utf8))) ?? []
                     let r = ScanRecord(
                         kiosk: row.text(0), capturedAtMilliseconds: row.integer(1), label: row.text(2),
                         category: WasteCategory(rawValue: row.text(3)) ?? .other, confidence: row.real(4), top: top,
-                        modelVersion: "", language: .zh, correction: row.isNull(6) ? nil : row.text(6))
+                        modelVersion: "", language: .zh, correction: row.isNull(6) ? nil : row.text(6),
+                        asked: row.isNull(7) ? nil : row.integer(7) != 0)
                     rollup.add(r, calendar: calendar)
                     flushed += 1
                     if flushed % 100_000 == 0 {

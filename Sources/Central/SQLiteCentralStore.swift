@@ -61,6 +61,7 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
         );
         CREATE TABLE server_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """,
+        "ALTER TABLE records ADD COLUMN asked INTEGER;",
     ]
 
     public init(path: String, timeZone: TimeZone = .current) throws(CentralError) {
@@ -158,8 +159,8 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
                 try db.transaction { () throws(StoreError) -> [BatchResponse.Result] in
                     let insert = try db.prepare("""
                         INSERT INTO records (id, kiosk, sequence, captured_at_ms, received_at_ms, label, category,
-                            confidence, top, model_version, language, correction, thumbnail)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                            confidence, top, model_version, language, correction, thumbnail, asked)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
                         """)
                     let encoder = WireJSON.encoder()
                     var rollup = Rollup()
@@ -170,6 +171,7 @@ public final class SQLiteCentralStore: CentralStore, @unchecked Sendable {
                             .integer(r.capturedAtMilliseconds), .integer(now), .text(r.label), .text(r.category.rawValue),
                             .real(r.confidence), .text(top), .text(r.modelVersion), .text(r.language.rawValue),
                             r.correction.map { .text($0) } ?? .null, r.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
+                            r.asked.map { .integer($0 ? 1 : 0) } ?? .null,
                         ])
                         let accepted = db.changes == 1
                         if accepted { rollup.add(r, calendar: calendar) }

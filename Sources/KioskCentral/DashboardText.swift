@@ -47,8 +47,8 @@ enum DashboardText {
         "no_records": ("此期间没有记录", "No records in this range"),
         "kiosk_page": ("站点详情", "Kiosk"),
         "back": ("返回总览", "Back to the overview"),
-        "not_sure_note": ("“不确定”：置信度低于0.55或与第二结果相差小于0.15（终端默认阈值）",
-                          "\"Not sure\": confidence below 0.55 or within 0.15 of the second guess (the kiosks' default thresholds)"),
+        "not_sure_note": ("“不确定”：终端显示了“不太确定”页面；未注明的记录按终端默认阈值估算（置信度低于0.55或与第二结果相差小于0.15）",
+                          "\"Not sure\": the kiosk showed its not-sure screen; records that do not say are estimated with the kiosks' default thresholds (confidence below 0.55 or within 0.15 of the second guess)"),
     ]
 
     static func text(_ key: String, _ language: Language) -> String {

@@ -33,13 +33,16 @@ public struct ScanRecord: Sendable, Equatable, Codable {
     public var language: Language
     /// The label the resident chose instead, when they corrected the answer.
     public var correction: String?
+    /// Whether the kiosk showed its "not sure" screen (the answer was unclear); nil when not known (answers
+    /// recorded without the screen, or by an older kiosk).
+    public var asked: Bool?
     /// A small JPEG of the item; off by default (residents' hands and faces are private).
     public var thumbnail: Data?
 
     public init(
         id: UUID = UUID(), kiosk: String, capturedAtMilliseconds: Int64, sequence: Int64 = 0, label: String,
         category: WasteCategory, confidence: Double, top: [Guess], modelVersion: String, language: Language,
-        correction: String? = nil, thumbnail: Data? = nil
+        correction: String? = nil, thumbnail: Data? = nil, asked: Bool? = nil
     ) {
         self.id = id
         self.kiosk = kiosk
@@ -53,10 +56,11 @@ public struct ScanRecord: Sendable, Equatable, Codable {
         self.language = language
         self.correction = correction
         self.thumbnail = thumbnail
+        self.asked = asked
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kiosk, sequence, label, category, confidence, top, language, correction, thumbnail
+        case id, kiosk, sequence, label, category, confidence, top, language, correction, thumbnail, asked
         case capturedAtMilliseconds = "captured_at_ms"
         case modelVersion = "model_version"
     }

@@ -68,11 +68,14 @@ public struct ScanOutcome: Sendable, Equatable {
     public var language: Language
     /// The resident's choice when it differs from the model's answer.
     public var correction: Choice?
+    /// Whether the kiosk was not sure and asked (the not-sure screen came up by itself, not by "Not right?").
+    public var asked: Bool
 
-    public init(scan: ScanID, classification: Classification, language: Language, correction: Choice?) {
+    public init(scan: ScanID, classification: Classification, language: Language, correction: Choice?, asked: Bool = false) {
         self.scan = scan
         self.classification = classification
         self.language = language
         self.correction = correction
+        self.asked = asked
     }
 }

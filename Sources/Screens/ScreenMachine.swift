@@ -38,6 +38,8 @@ public struct ScreenMachine: Sendable {
     public private(set) var classification: Classification?
     /// Why the last scan failed, for the log and the technician hint.
     public private(set) var lastFailure: String?
+    /// Whether the scan on screen came up "not sure" by itself.
+    private var asked = false
     private var base: Screen = .ready
     private var deadline: ContinuousClock.Instant?
     private var nextScan: UInt64 = 1
@@ -73,7 +75,8 @@ public struct ScreenMachine: Sendable {
         case .classified(let id, let c):
             guard case .scanning(id) = base else { return [] }
             classification = c
-            base = isConfident(c) ? .result(id, shown: .label(c.top.label), corrected: false) : .notSure(id)
+            asked = !isConfident(c)
+            base = asked ? .notSure(id) : .result(id, shown: .label(c.top.label), corrected: false)
             deadline = now + settings.idleTimeout
         case .trayEmpty(let id):
             guard case .scanning(id) = base else { return [] }
@@ -150,7 +153,8 @@ public struct ScreenMachine: Sendable {
         default: returnToReady(); return []
         }
         guard let classification else { returnToReady(); return [] }
-        let outcome = ScanOutcome(scan: id, classification: classification, language: language, correction: correction)
+        let outcome = ScanOutcome(scan: id, classification: classification, language: language, correction: correction,
+                                  asked: asked)
         returnToReady()
         return [.record(outcome)]
     }
@@ -159,5 +163,6 @@ public struct ScreenMachine: Sendable {
         base = .ready
         deadline = nil
         classification = nil
+        asked = false
     }
 }

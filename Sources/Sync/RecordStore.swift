@@ -45,6 +45,8 @@ public final class RecordStore {
         CREATE INDEX records_synced ON records(synced_at_ms) WHERE synced_at_ms IS NOT NULL;
         CREATE TABLE sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """,
+        // Whether the kiosk showed its "not sure" screen (NULL: not known).
+        "ALTER TABLE records ADD COLUMN asked INTEGER;",
     ]
 
     /// Opens (creating when needed) the store in `dataDirectory`.
@@ -77,14 +79,15 @@ public final class RecordStore {
             stored.sequence = next
             try db.prepare("""
                 INSERT INTO records (id, sequence, kiosk, captured_at_ms, label, category, confidence, top,
-                    model_version, language, correction, thumbnail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    model_version, language, correction, thumbnail, asked)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).run([
                     .text(stored.id.uuidString.lowercased()), .integer(next), .text(stored.kiosk),
                     .integer(stored.capturedAtMilliseconds), .text(stored.label), .text(stored.category.rawValue),
                     .real(stored.confidence), .text(Self.encodeTop(stored.top)), .text(stored.modelVersion),
                     .text(stored.language.rawValue), stored.correction.map { .text($0) } ?? .null,
                     stored.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
+                    stored.asked.map { .integer($0 ? 1 : 0) } ?? .null,
                 ])
         }
         return stored
@@ -190,7 +193,7 @@ public final class RecordStore {
         var result: [ScanRecord] = []
         try db.prepare("""
             SELECT id, sequence, kiosk, captured_at_ms, label, category, confidence, top, model_version, language,
-                   correction, thumbnail FROM records WHERE \(clause)
+                   correction, thumbnail, asked FROM records WHERE \(clause)
             """).query(values) { (row) throws(StoreError) in
             guard let id = UUID(uuidString: row.text(0)), let category = WasteCategory(rawValue: row.text(5)),
                 let language = Language(rawValue: row.text(9))
@@ -199,7 +202,7 @@ public final class RecordStore {
                 id: id, kiosk: row.text(2), capturedAtMilliseconds: row.integer(3), sequence: row.integer(1),
                 label: row.text(4), category: category, confidence: row.real(6), top: Self.decodeTop(row.text(7)),
                 modelVersion: row.text(8), language: language, correction: row.isNull(10) ? nil : row.text(10),
-                thumbnail: row.blob(11).map { Data($0) }))
+                thumbnail: row.blob(11).map { Data($0) }, asked: row.isNull(12) ? nil : row.integer(12) != 0))
         }
         return result
     }

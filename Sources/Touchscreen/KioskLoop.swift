@@ -284,7 +284,7 @@ public final class KioskLoop {
             kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
             category: category, confidence: Double(c.top.probability),
             top: c.top(3).map { .init(label: $0.label, p: Double($0.probability)) }, modelVersion: version,
-            language: outcome.language, correction: outcome.correction?.recordValue),
+            language: outcome.language, correction: outcome.correction?.recordValue, asked: outcome.asked),
             thumbnailFrom: configuration.thumbnails ? shownFrame?.image : nil)
     }
 

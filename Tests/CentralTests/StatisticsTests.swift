@@ -126,6 +126,30 @@ import Testing
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    @Test func whatTheKioskSaysAboutAskingWinsOverTheEstimate() async throws {
+        let (store, path) = try store("UTC")
+        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
+        let end: Int64 = 1_795_000_000_000
+        func record(_ n: Int64, p: Double, asked: Bool?) -> ScanRecord {
+            ScanRecord(kiosk: "station-1", capturedAtMilliseconds: end - n, sequence: n, label: "glass", category: .recyclable,
+                       confidence: p, top: [.init(label: "glass", p: p), .init(label: "trash", p: 1 - p)], modelVersion: "m",
+                       language: .zh, asked: asked)
+        }
+        // Sure by the thresholds but asked (a kiosk with stricter settings), unsure by them but not asked, and
+        // one that does not say (estimated: 0.5 is unsure).
+        _ = try await store.ingest([record(1, p: 0.9, asked: true), record(2, p: 0.5, asked: false), record(3, p: 0.5, asked: nil),
+                                    record(4, p: 0.95, asked: nil)], receivedAtMilliseconds: end)
+        let s = try await store.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18")
+        #expect(s.total == 4)
+        #expect(s.notSure == 2)
+        #expect(s.kiosks.first?.notSureShare == 0.5)
+        // Rebuilt from the records, the same.
+        let again = try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: "Europe/London")!)
+        try await again.prepare()
+        #expect(try await again.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18").notSure == 2)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
     @Test func exportPagesThroughEveryRecordOnce() async throws {
         let (store, path) = try store("UTC")
         let end: Int64 = 1_795_000_000_000

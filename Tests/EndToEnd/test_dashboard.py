@@ -115,7 +115,7 @@ class Fleet:
                 "captured_at_ms": now - rng.randrange(0, 45 * 86_400_000), "label": label, "category": LABELS[label],
                 "confidence": p, "top": [{"label": label, "p": p}, {"label": second, "p": p2}],
                 "model_version": rng.choice(["9e59c96496753a3b", "a1b2c3d4e5f60718"]), "language": "zh",
-                "correction": correction})
+                "correction": correction, "asked": rng.choice([None, True, False])})
         for kiosk, records in per.items():
             for i in range(0, len(records), 500):
                 status, answer = self.post(kiosk, records[i:i + 500])
@@ -176,6 +176,10 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(sum(x["corrected"] for x in stats["accuracy"]),
                          f.count(a, b, extra=" AND correction IS NOT NULL AND correction <> label"))
         self.assertEqual(sum(stats["hourly"]), stats["total"])
+        # "Not sure": what the kiosk said when it said it, else the default thresholds on the top two guesses.
+        estimate = ("json_extract(top, '$[0].p') - json_extract(top, '$[1].p')" if f.backend == "sqlite"
+                    else "(top::json->0->>'p')::float8 - (top::json->1->>'p')::float8")
+        self.assertEqual(stats["not_sure"], f.count(a, b, extra=f" AND COALESCE(asked, confidence < 0.55 OR COALESCE({estimate}, 1) < 0.15)"))
         self.assertEqual(stats["today"], f.count(*day_bounds(today.isoformat(), today.isoformat())))
         self.assertEqual(stats["last_7_days"], f.count(*day_bounds((today - datetime.timedelta(days=6)).isoformat(), today.isoformat())))
         for d in stats["daily"][-3:]:

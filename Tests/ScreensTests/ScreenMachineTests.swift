@@ -39,7 +39,7 @@ import Testing
         #expect(m.handle(.classified(id, confident()), at: t0 + .milliseconds(20)).isEmpty)
         #expect(m.screen == .result(id, shown: .label("glass"), corrected: false))
         let effects = m.handle(.tap(.done), at: t0 + .seconds(2))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: nil))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: nil, asked: false))])
         #expect(m.screen == .ready)
     }
 
@@ -75,7 +75,7 @@ import Testing
         _ = m.handle(.tap(.choose("trash")), at: t0 + .seconds(1))
         #expect(m.screen == .result(id, shown: .label("trash"), corrected: true))
         let effects = m.handle(.tap(.done), at: t0 + .seconds(2))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .label("trash")))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .label("trash"), asked: true))])
     }
 
     @Test func choosingTheModelsOwnAnswerIsNotACorrection() {
@@ -84,7 +84,7 @@ import Testing
         _ = m.handle(.classified(id, unsure()), at: t0)
         _ = m.handle(.tap(.choose("food")), at: t0)
         #expect(m.screen == .result(id, shown: .label("food"), corrected: false))
-        #expect(m.handle(.tap(.done), at: t0) == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil))])
+        #expect(m.handle(.tap(.done), at: t0) == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil, asked: true))])
     }
 
     @Test func aSmallMarginAsksEvenWhenTheTopGuessIsHigh() {
@@ -117,7 +117,7 @@ import Testing
         #expect(m.screen == .result(id, shown: .category(.hazardous), corrected: true))
         // The idle timeout ends a corrected result too, and keeps the correction.
         let effects = m.handle(.tick, at: t0 + .seconds(11))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .category(.hazardous)))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .category(.hazardous), asked: true))])
         #expect(Choice.category(.hazardous).recordValue == "category:hazardous")
     }
 
@@ -128,7 +128,7 @@ import Testing
             _ = m.handle(.classified(id, unsure()), at: t0)
             if browse { _ = m.handle(.tap(.browse), at: t0) }
             let effects = m.handle(.tick, at: t0 + .seconds(10))
-            #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil))])
+            #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil, asked: true))])
             #expect(m.screen == .ready)
         }
     }
@@ -141,6 +141,9 @@ import Testing
         #expect(m.screen == .notSure(id))
         _ = m.handle(.tap(.choose("food")), at: t0)
         #expect(m.screen == .result(id, shown: .label("food"), corrected: true))
+        // The kiosk was sure; the resident was not: a correction, but not an "asked" answer.
+        #expect(m.handle(.tap(.done), at: t0)
+                == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: .label("food"), asked: false))])
     }
 
     @Test func emptyTrayAsksForTheItemThenTimesOutOrScansAgain() {

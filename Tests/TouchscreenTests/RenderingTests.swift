@@ -92,6 +92,7 @@ import Touchscreen
         #expect(abs(record.confidence - Double(expected.top.probability)) < 1e-6)
         #expect(record.top.count == 3)
         #expect(record.thumbnail == nil, "thumbnails are off by default")
+        #expect(record.asked == false)
         // Today's count on Ready includes the scan.
         h.step(for: .milliseconds(50))
         #expect(h.records.snapshot.todayCounts[category.id] == 1)
@@ -125,6 +126,7 @@ import Touchscreen
         let record = try #require(try h.storedRecords(count: 1).first)
         #expect(record.correction == choice)
         #expect(record.label == guesses[0].label)
+        #expect(record.asked == true)
     }
 
     @Test func browseAllBinsAndPickOneTheModelDoesNotKnow() throws {
