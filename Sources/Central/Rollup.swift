@@ -131,6 +131,8 @@ public struct FleetStatistics: Sendable, Codable, Equatable {
     public var notSure: Int
     public var kiosks: [Kiosk]
     public var accuracy: [LabelAccuracy]
+    /// Every registered kiosk's name, whatever the query's kiosk (the dashboard's kiosk picker); not in the JSON.
+    public var allKiosks: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case from, to, kiosk, total, today, daily, hourly, kiosks, accuracy
@@ -217,7 +219,8 @@ extension FleetStatistics {
             from: query.from, to: query.to, kiosk: query.kiosk, total: total, today: today0, last7Days: week,
             last30Days: month, perCategory: perCategory, daily: daily, hourly: hours, notSure: notSure,
             kiosks: kioskRows.sorted { $0.name < $1.name },
-            accuracy: accuracy.values.sorted { $0.answers != $1.answers ? $0.answers > $1.answers : $0.label < $1.label })
+            accuracy: accuracy.values.sorted { $0.answers != $1.answers ? $0.answers > $1.answers : $0.label < $1.label },
+            allKiosks: rows.kiosks.map(\.name).sorted())
     }
 }
 

@@ -46,13 +46,16 @@ enum EngineLoader {
 }
 
 enum CatalogueLoader {
-    static func load(explicit: String?) throws -> Catalogue {
+    static func load(explicit: String?) throws -> Catalogue { try loadWithPath(explicit: explicit).catalogue }
+
+    /// The catalogue and the file it came from (for messages about it).
+    static func loadWithPath(explicit: String?) throws -> (catalogue: Catalogue, path: String) {
         guard let path = explicit ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) else {
             throw fail("no catalogue found (looked in \(ResourceLocator.catalogueCandidates.joined(separator: ", "))); pass --catalogue FILE")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read the catalogue") }
         do {
-            return try Catalogue(json: Array(data), source: path)
+            return (try Catalogue(json: Array(data), source: path), path)
         } catch {
             throw fail(error.description)
         }

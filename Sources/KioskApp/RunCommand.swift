@@ -99,8 +99,7 @@ struct RunCommand: ParsableCommand {
         // Command-line options win over the configuration file, which wins over the defaults.
         let file = try data.configuration()
         let cataloguePath = catalogue ?? file.catalogue
-        let catalogueFile = cataloguePath ?? ResourceLocator.firstExisting(ResourceLocator.catalogueCandidates) ?? "catalogue"
-        let catalogue = try CatalogueLoader.load(explicit: cataloguePath)
+        let (catalogue, catalogueFile) = try CatalogueLoader.loadWithPath(explicit: cataloguePath)
         let texts: UIText.Table
         do {
             texts = try UIText.Table(catalogue: catalogue, source: catalogueFile)

@@ -118,9 +118,8 @@ struct DashboardAPI: Sendable {
             var query = try Self.statsQuery(request, calendar: calendar)
             if let kiosk { query.kiosk = try Self.kioskName(kiosk) }
             let statistics = try await read(query)
-            let all = try await store.statistics(StatsQuery(from: query.to, to: query.to, kiosk: nil), today: DayMath.today(in: calendar))
             return html(.ok, DashboardPage.dashboard(statistics, language: language, operatorName: session.operatorName,
-                                                     csrf: session.csrf, kioskNames: all.kiosks.map(\.name)))
+                                                     csrf: session.csrf, kioskNames: statistics.allKiosks))
         } catch let problem as Problem {
             return html(problem.status, DashboardPage.document(title: "\(problem.status.code)", language: language,
                                                                body: "<main><section><p class=\"error\" id=\"error\">\(HTML.escape(problem.message))</p><p><a href=\"/dashboard\">/dashboard</a></p></section></main>"))

@@ -152,7 +152,6 @@ public final class KioskLoop {
         let layout = ScreenLayout(width: display.width, height: display.height)
         guard let rect = layout.buttons(for: machine.screen, guesses: machine.guesses.map(\.label)).first(where: { $0.1 == action })?.0
         else { return nil }
-        if action == .scan { return (rect.centerX, rect.centerY) }
         return (rect.centerX, rect.centerY)
     }
 

@@ -133,9 +133,10 @@ public final class RecordWriter: Sendable {
             if !failed, let current = sink, wrote || countedAt.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
                 do {
                     let counts = try current.counts(sinceMilliseconds: startOfDay())
-                    let waitingCounts = shared.withLock { s in s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.record.category, default: 0] += 1 } }
                     shared.withLock { s in
-                        s.snapshot.todayCounts = counts.merging(waitingCounts, uniquingKeysWith: +)
+                        // Under one lock with the queue, so a record submitted meanwhile is neither lost nor counted twice.
+                        let waiting = s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.record.category, default: 0] += 1 }
+                        s.snapshot.todayCounts = counts.merging(waiting, uniquingKeysWith: +)
                         if s.snapshot.health != .ok { logger.info("record store ok") }
                         s.snapshot.health = .ok
                     }
