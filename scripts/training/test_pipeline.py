@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Tests of the training pipeline's pieces: labels and their bins, the split, the ONNX export.
+"""Tests of the training pipeline's pieces: labels and their bins, the split, a student step, the ONNX export.
 
 Run: python3 -m unittest discover -s scripts/training -p 'test_*.py'  (scripts/test does).
-Needs no photos: the split is tested on a folder tree of empty files with the real datasets' naming.
+Needs no photos: the split is tested on a folder tree of empty files with the real datasets' naming, the student
+step on small generated pictures.
 """
 import json
 import os
@@ -102,6 +103,42 @@ class SplitTests(unittest.TestCase):
         apples = [u for p, _, _, u in self.samples if "fruit_apple" in p]
         self.assertEqual(sorted(set(apples)), ["fruit_apple/test_Pink-Lady_Pink-Lady", "fruit_apple/test_Royal-Gala_Royal-Gala",
                                                "fruit_apple/train_Pink-Lady_Pink-Lady", "fruit_apple/train_Royal-Gala_Royal-Gala"])
+
+
+class StudentStepTests(unittest.TestCase):
+    def test_function_matching_trains_and_ships_only_the_resnet(self):
+        """One tiny epoch of the student step with mixup and ImageNet matching: it runs, its loss is finite, and
+        the saved weights are exactly the kiosk's ResNet50 (the auxiliary ImageNet head is not in them)."""
+        import subprocess
+        import numpy as np
+        import torch
+        from PIL import Image
+        import nets
+
+        with tempfile.TemporaryDirectory() as tmp:
+            make_tree(f"{tmp}/data")
+            rng = np.random.default_rng(3)
+            for folder, _, files in os.walk(f"{tmp}/data"):
+                for name in files:
+                    if name.endswith(".jpg"):
+                        pixels = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+                        Image.fromarray(pixels).save(os.path.join(folder, name), quality=90)
+            work = f"{tmp}/work"
+            os.makedirs(work)
+            torch.manual_seed(0)
+            torch.save(nets.EfficientNetLite0(len(data.LABELS)).state_dict(), f"{work}/teacher.pt")
+            run = subprocess.run(
+                [sys.executable, os.path.join(HERE, "train.py"), "student", "--data", f"{tmp}/data", "--out", work,
+                 "--epochs", "1", "--limit", "16", "--batch", "8", "--size", "32", "--teacher-size", "64",
+                 "--mixup", "1", "--imagenet-weight", "1", "--name", "student-match"],
+                capture_output=True, text=True, timeout=600)
+            self.assertEqual(run.returncode, 0, run.stderr[-2000:])
+            log = json.load(open(f"{work}/student-match-log.json"))
+            self.assertEqual(len(log["epochs"]), 1)
+            self.assertTrue(np.isfinite(log["epochs"][0]["loss"]) and log["epochs"][0]["loss"] > 0)
+            state = torch.load(f"{work}/student-match.pt", map_location="cpu")
+            nets.resnet50(len(data.LABELS)).load_state_dict(state, strict=True)
+            self.assertEqual(state["fc.weight"].shape, (len(data.LABELS), 2048))
 
 
 class ExportTests(unittest.TestCase):

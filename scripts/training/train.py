@@ -5,6 +5,10 @@
   student: trains a ResNet50 from scratch (no pretrained ResNet50 can be downloaded here), distilling the
            teacher: both see the same augmented crop in every step ("consistent teaching", Beyer et al. 2022),
            loss = alpha * T^2 * KL(teacher || student at temperature T) + (1 - alpha) * cross-entropy.
+           Optionally also "function matching" (same paper): mixup of pairs of photos, which the teacher labels
+           like any other input (--mixup), and the ImageNet Lite0's own 1000-way answers, matched by an extra
+           head on the student's pooled features that is dropped when the weights are saved (--imagenet-weight):
+           1000 soft classes carry far more of what the teacher knows than eight.
 
 Both: class-balanced sampling, seeded, evaluation on the validation split after every epoch, the best epoch
 kept, early stopping after `--patience` epochs without improvement. Writes <out>/<step>.pt and <step>-log.json.
@@ -103,6 +107,12 @@ def main():
                     help="end after this many epochs of the --epochs schedule (a time budget); 0: run it all")
     ap.add_argument("--init", help="student: start from these weights (e.g. an earlier run's best epoch)")
     ap.add_argument("--name", help="output name (default: the step): NAME.pt and NAME-log.json")
+    ap.add_argument("--mixup", type=float, default=0.0,
+                    help="student: share of batches mixed with a shuffled copy of themselves (mixup, ratio ~ U(0,1))")
+    ap.add_argument("--imagenet-weight", type=float, default=0.0,
+                    help="student: weight of matching the ImageNet Lite0's 1000-way answers (0: off)")
+    ap.add_argument("--warmup-epochs", type=float, default=None,
+                    help="linear warm-up of the learning rate (default 0.5, or 0 with --init)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -150,12 +160,19 @@ def main():
         tr = Photos(train_images, train_labels, args.seed, size, args.teacher_size, True)
         va = Photos(val_images, val_labels, args.seed, size, None, False)
         key, lr = "student", args.lr or 2e-3
+    imagenet_teacher, imagenet_head = None, None
+    if teacher is not None and args.imagenet_weight > 0:
+        imagenet_teacher = nets.efficientnet_lite0_imagenet().to(memory_format=torch.channels_last).eval()
+        imagenet_head = torch.nn.Linear(2048, 1000)
     net = net.to(memory_format=torch.channels_last)
     params = [p for p in net.parameters() if p.requires_grad]
+    if imagenet_head is not None:
+        params += list(imagenet_head.parameters())
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
     steps_per_epoch = math.ceil(len(tr) / args.batch)
-    # No warm-up when continuing from trained weights: the schedule only anneals.
-    total_steps, warmup = steps_per_epoch * args.epochs, (0 if args.init else steps_per_epoch // 2)
+    # No warm-up by default when continuing from trained weights: the schedule only anneals.
+    warmup_epochs = args.warmup_epochs if args.warmup_epochs is not None else (0 if args.init else 0.5)
+    total_steps, warmup = steps_per_epoch * args.epochs, int(steps_per_epoch * warmup_epochs)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)) * 0.5 * (
         1 + math.cos(math.pi * min(1.0, s / total_steps))))
     val_loader = torch.utils.data.DataLoader(va, batch_size=64, num_workers=1)
@@ -172,17 +189,36 @@ def main():
         for m in frozen:
             m.eval()
         t_epoch, losses = time.time(), []
+        mixing = np.random.RandomState(args.seed + epoch)
+        shuffling = torch.Generator().manual_seed(args.seed + epoch)
         for batch in loader:
-            x = batch[key].to(memory_format=torch.channels_last)
-            y = batch["label"]
-            logits = net(x)
+            x, y = batch[key], batch["label"]
+            x_teacher = batch.get("teacher")
+            ratio, partner = 1.0, None
+            if teacher is not None and mixing.random_sample() < args.mixup:
+                # Teacher and student see the same mixture; the teacher's answer to it is the target.
+                ratio, partner = float(mixing.uniform()), torch.randperm(len(y), generator=shuffling)
+                x = ratio * x + (1 - ratio) * x[partner]
+                x_teacher = ratio * x_teacher + (1 - ratio) * x_teacher[partner]
+            x = x.to(memory_format=torch.channels_last)
+            pooled = net.pooled(x) if teacher is not None else None
+            logits = net.fc(pooled) if teacher is not None else net(x)
             loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+            if partner is not None:
+                loss = ratio * loss + (1 - ratio) * F.cross_entropy(logits, y[partner], label_smoothing=0.1)
             if teacher is not None:
+                t = args.temperature
+                x_teacher = x_teacher.to(memory_format=torch.channels_last)
                 with torch.no_grad():
-                    soft = F.softmax(teacher(batch["teacher"].to(memory_format=torch.channels_last))
-                                     / args.temperature, 1)
-                kd = F.kl_div(F.log_softmax(logits / args.temperature, 1), soft, reduction="batchmean")
-                loss = args.alpha * args.temperature ** 2 * kd + (1 - args.alpha) * loss
+                    soft = F.softmax(teacher(x_teacher) / t, 1)
+                kd = F.kl_div(F.log_softmax(logits / t, 1), soft, reduction="batchmean")
+                loss = args.alpha * t ** 2 * kd + (1 - args.alpha) * loss
+                if imagenet_head is not None:
+                    with torch.no_grad():
+                        soft_imagenet = F.softmax(imagenet_teacher(x_teacher) / t, 1)
+                    kd_imagenet = F.kl_div(F.log_softmax(imagenet_head(pooled) / t, 1), soft_imagenet,
+                                           reduction="batchmean")
+                    loss = loss + args.imagenet_weight * t ** 2 * kd_imagenet
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
