@@ -13,49 +13,58 @@ struct CameraCommand: ParsableCommand {
         subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self, CameraBenchCommand.self])
 }
 
-/// How to open the camera; shared by the camera commands (and later `kiosk run`).
+/// How to open the camera, for the camera commands: the device and its controls.
 struct CameraOptions: ParsableArguments {
     @Option(name: .long, help: "V4L2 device (for stats also a folder of pictures to replay).")
     var device = "/dev/video0"
 
+    @OptionGroup var controls: CameraControlOptions
+
+    func settings() throws -> CameraSettings {
+        try controls.settings(device: device)
+    }
+}
+
+/// Capture mode and controls, shared by the camera commands and `kiosk run`. Unset options fall back to the
+/// configuration file's `camera` section, then to the defaults (the built-in modes, everything automatic).
+struct CameraControlOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Capture mode FORMAT:WxH[@FPS], tried in the order given (default: MJPG:1280x720@30, then YUYV:640x480@30).",
         valueName: "mode"))
     var mode: [String] = []
 
-    @Option(name: .long, help: "Exposure: auto, or a fixed V4L2 absolute exposure (100 µs units).")
-    var exposure = "auto"
+    @Option(name: .long, help: "Exposure: auto, or a fixed V4L2 absolute exposure (100 µs units) (default auto).")
+    var exposure: String?
 
-    @Option(name: .long, help: "White balance: auto, or a colour temperature in kelvin.")
-    var whiteBalance = "auto"
+    @Option(name: .long, help: "White balance: auto, or a colour temperature in kelvin (default auto).")
+    var whiteBalance: String?
 
-    @Option(name: .long, help: "Focus: auto, or a fixed V4L2 absolute focus (C920: 0-250, larger is nearer).")
-    var focus = "auto"
+    @Option(name: .long, help: "Focus: auto, or a fixed V4L2 absolute focus (C920: 0-250, larger is nearer) (default auto).")
+    var focus: String?
 
-    func settings() throws -> CameraSettings {
-        try Self.settings(device: device, modes: mode, exposure: exposure, whiteBalance: whiteBalance, focus: focus)
-    }
-
-    /// Camera settings from the options' text (also the configuration file's): modes `FMT:WxH[@FPS]`, and
-    /// `auto` or a number for exposure, white balance and focus.
-    static func settings(device: String, modes: [String], exposure: String, whiteBalance: String, focus: String) throws -> CameraSettings {
+    /// Camera settings from the options' text, else the configuration file's: modes `FMT:WxH[@FPS]`, and `auto`
+    /// or a number for exposure, white balance and focus.
+    func settings(device: String, file: KioskConfiguration.Camera = .init()) throws -> CameraSettings {
         var s = CameraSettings(device: device)
+        // Errors name where the bad value came from: the option, or the configuration file's key.
+        let (modes, modesSource, inFile) = mode.isEmpty ? (file.modes ?? [], "camera.modes", " (configuration file)") : (mode, "--mode", "")
         if !modes.isEmpty {
             s.modes = try modes.map { text in
                 guard let m = CaptureMode(parsing: text) else {
-                    throw fail("--mode \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30")
+                    throw fail("\(modesSource) \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30\(inFile)")
                 }
                 return m
             }
         }
-        func number(_ text: String, _ option: String) throws -> Int? {
-            if text == "auto" { return nil }
-            guard let n = Int(text), n >= 0 else { throw fail("--\(option) \(text): expected auto or a number") }
+        func number(_ option: String?, _ fromFile: String?, _ name: String, _ key: String) throws -> Int? {
+            let (source, inFile) = option != nil ? ("--\(name)", "") : ("camera.\(key)", " (configuration file)")
+            guard let text = option ?? fromFile, text != "auto" else { return nil }
+            guard let n = Int(text), n >= 0 else { throw fail("\(source) \(text): expected auto or a number\(inFile)") }
             return n
         }
-        s.exposure = try number(exposure, "exposure").map { .manual($0) } ?? .auto
-        s.whiteBalance = try number(whiteBalance, "white-balance").map { .kelvin($0) } ?? .auto
-        s.focus = try number(focus, "focus").map { .fixed($0) } ?? .auto
+        s.exposure = try number(exposure, file.exposure, "exposure", "exposure").map { .manual($0) } ?? .auto
+        s.whiteBalance = try number(whiteBalance, file.whiteBalance, "white-balance", "white_balance").map { .kelvin($0) } ?? .auto
+        s.focus = try number(focus, file.focus, "focus", "focus").map { .fixed($0) } ?? .auto
         return s
     }
 }

@@ -17,17 +17,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "V4L2 camera device, or a folder of pictures to replay as the camera (default /dev/video0).")
     var camera: String?
 
-    @Option(name: .long, help: ArgumentHelp("Capture mode FORMAT:WxH[@FPS], tried in the order given.", valueName: "mode"))
-    var mode: [String] = []
-
-    @Option(name: .long, help: "Exposure: auto, or a fixed V4L2 absolute exposure (100 µs units).")
-    var exposure: String?
-
-    @Option(name: .long, help: "White balance: auto, or a colour temperature in kelvin.")
-    var whiteBalance: String?
-
-    @Option(name: .long, help: "Focus: auto, or a fixed V4L2 absolute focus (C920: 0-250, larger is nearer).")
-    var focus: String?
+    @OptionGroup var cameraControls: CameraControlOptions
 
     @Option(name: .long, help: "Model file (.kmodel). Default: the installed model.")
     var model: String?
@@ -187,10 +177,7 @@ struct RunCommand: ParsableCommand {
                 throw fail("--camera \(camera): \(error)")
             }
         }
-        let settings = try CameraOptions.settings(
-            device: camera, modes: mode.isEmpty ? (file.modes ?? []) : mode, exposure: exposure ?? file.exposure ?? "auto",
-            whiteBalance: whiteBalance ?? file.whiteBalance ?? "auto", focus: focus ?? file.focus ?? "auto")
-        return V4L2Camera(settings: settings)
+        return V4L2Camera(settings: try cameraControls.settings(device: camera, file: file))
     }
 
     private func makeEngine(model explicit: String?, threads: Int?) -> InferenceWorker {
