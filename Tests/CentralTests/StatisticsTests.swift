@@ -41,6 +41,11 @@ import Testing
         return (try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: zone)!), path)
     }
 
+    /// The database file and its WAL companions.
+    func removeDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     /// Records whose local day lies in [from, to], counted by SQLite from the records table itself.
     func databaseCount(_ path: String, _ zone: TimeZone, from: String, to: String, kiosk: String? = nil, extra: String = "") throws -> Int {
         var calendar = Calendar(identifier: .gregorian)
@@ -107,7 +112,7 @@ import Testing
             return day >= "2026-10-20" && day <= today && Rollup.isUncertain(r)
         }.count
         #expect(overview.notSure == notSure)
-        try? FileManager.default.removeItem(atPath: path)
+        removeDatabase(path)
     }
 
     @Test func rollupsAreRebuiltForAnotherTimeZone() async throws {
@@ -123,7 +128,7 @@ import Testing
         #expect(s.total == (try databaseCount(path, TimeZone(identifier: "America/New_York")!, from: day, to: day)))
         let all = try await moved.statistics(StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: nil), today: "2026-11-18")
         #expect(all.total == 500)
-        try? FileManager.default.removeItem(atPath: path)
+        removeDatabase(path)
     }
 
     @Test func whatTheKioskSaysAboutAskingWinsOverTheEstimate() async throws {
@@ -147,7 +152,7 @@ import Testing
         let again = try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: "Europe/London")!)
         try await again.prepare()
         #expect(try await again.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18").notSure == 2)
-        try? FileManager.default.removeItem(atPath: path)
+        removeDatabase(path)
     }
 
     @Test func exportPagesThroughEveryRecordOnce() async throws {
@@ -167,7 +172,7 @@ import Testing
         }
         #expect(seen.count == 730)
         #expect(Set(seen) == Set(records.map { $0.id.uuidString.lowercased() }))
-        try? FileManager.default.removeItem(atPath: path)
+        removeDatabase(path)
     }
 
     @Test func csvFieldsAreQuotedAndFormulasDefused() {

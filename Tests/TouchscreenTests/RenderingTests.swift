@@ -199,6 +199,8 @@ import Touchscreen
         try FileManager.default.removeItem(atPath: blocked)
         h.step(until: { $0.machine.screen == .ready }, timeout: .seconds(30), "recovery")
         #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
+        h.records.stop()
+        try? FileManager.default.removeItem(atPath: blocked)  // the data folder the writer made once it could
     }
 
     @Test func thumbnailsWhenAskedAreTheScannedFrameAt96Pixels() throws {

@@ -21,6 +21,8 @@ final class ScreenHarness {
     let engine: InferenceWorker
     let records: RecordWriter
     let dataDirectory: String
+    /// A data directory the harness made for itself, removed when it ends.
+    private let ownsDataDirectory: Bool
 
     init(camera: any FrameSource, settings: ScreenSettings = ScreenSettings(), language: Language = .zh,
          size: (Int, Int) = (1280, 800), model: String? = ScreenHarness.model,
@@ -41,6 +43,7 @@ final class ScreenHarness {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("kiosk-screen-\(UUID().uuidString)").path
         self.dataDirectory = directory
+        ownsDataDirectory = dataDirectory == nil
         self.camera = camera
         engine = InferenceWorker(retryInterval: .seconds(60)) {
             guard let model else { throw HarnessError("no model installed (test)") }
@@ -58,6 +61,7 @@ final class ScreenHarness {
         camera.stop()
         engine.stop()
         records.stop()
+        if ownsDataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 
     /// Steps the loop until `condition` holds; fails the test after `timeout`.
