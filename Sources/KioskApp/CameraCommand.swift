@@ -47,19 +47,23 @@ struct CameraControlOptions: ParsableArguments {
     func settings(device: String, file: KioskConfiguration.Camera = .init()) throws -> CameraSettings {
         var s = CameraSettings(device: device)
         // Errors name where the bad value came from: the option, or the configuration file's key.
-        let (modes, modesSource, inFile) = mode.isEmpty ? (file.modes ?? [], "camera.modes", " (configuration file)") : (mode, "--mode", "")
+        func origin(_ fromCommandLine: Bool, _ option: String, _ key: String) -> (name: String, suffix: String) {
+            fromCommandLine ? ("--\(option)", "") : ("camera.\(key)", " (configuration file)")
+        }
+        let modes = mode.isEmpty ? (file.modes ?? []) : mode
         if !modes.isEmpty {
+            let source = origin(!mode.isEmpty, "mode", "modes")
             s.modes = try modes.map { text in
                 guard let m = CaptureMode(parsing: text) else {
-                    throw fail("\(modesSource) \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30\(inFile)")
+                    throw fail("\(source.name) \(text): expected FORMAT:WIDTHxHEIGHT[@FPS], e.g. MJPG:1280x720@30\(source.suffix)")
                 }
                 return m
             }
         }
         func number(_ option: String?, _ fromFile: String?, _ name: String, _ key: String) throws -> Int? {
-            let (source, inFile) = option != nil ? ("--\(name)", "") : ("camera.\(key)", " (configuration file)")
+            let source = origin(option != nil, name, key)
             guard let text = option ?? fromFile, text != "auto" else { return nil }
-            guard let n = Int(text), n >= 0 else { throw fail("\(source) \(text): expected auto or a number\(inFile)") }
+            guard let n = Int(text), n >= 0 else { throw fail("\(source.name) \(text): expected auto or a number\(source.suffix)") }
             return n
         }
         s.exposure = try number(exposure, file.exposure, "exposure", "exposure").map { .manual($0) } ?? .auto

@@ -52,7 +52,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds each picture stays when --camera is a folder (like an item on the tray).")
     var replayHold: Double = 5
 
-    @Option(name: .long, help: "Threads for inference (default: all cores).")
+    @Option(name: .long, help: "Threads for inference (default: all cores but one, which the screen keeps).")
     var threads: Int?
 
     @Flag(name: .long, help: "Keep a 96 px JPEG of the scanned frame in each record. Off by default: residents' hands and faces are private.")

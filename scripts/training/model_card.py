@@ -82,14 +82,9 @@ def main():
                       f"weight {m['imagenet_weight']}; the head is dropped from the shipped model) — 1000 soft "
                       f"classes carry far more of ImageNet's knowledge than eight. Best: epoch {match['best']['epoch']}, "
                       f"validation top-1 {pct(match['best']['val_top1'])}.")
-    epochs_table = "\n".join(f"| student | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
-                             for e in student["epochs"])
-    if anneal:
-        epochs_table += "\n" + "\n".join(f"| anneal | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
-                                         for e in anneal["epochs"])
-    if match:
-        epochs_table += "\n" + "\n".join(f"| match | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
-                                         for e in match["epochs"])
+    phases = [(name, log) for name, log in (("student", student), ("anneal", anneal), ("match", match)) if log]
+    epochs_table = "\n".join(f"| {name} | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
+                             for name, log in phases for e in log["epochs"])
     match_gain = ""
     if match and anneal:
         match_gain = (f" Function matching moved validation top-1 from {pct(anneal['best']['val_top1'])} to "
@@ -97,7 +92,7 @@ def main():
                       "how much of that the mixup and ImageNet terms gave, rather than the epochs themselves, is not "
                       "measured. Beyer et al. run function matching for hundreds of epochs.")
     answered = answered_by_itself(int8["predictions"])
-    student_epochs = sum(len(l["epochs"]) for l in (student, anneal, match) if l)
+    student_epochs = sum(len(log["epochs"]) for _, log in phases)
     rows = []
     for label in data.LABELS:
         a, b = fp32["per_class"][label], int8["per_class"][label]
@@ -112,7 +107,7 @@ def main():
     card = f"""# Kiosk model card: ResNet50, int8 (`default.kmodel`)
 
 Written by `scripts/training/model_card.py` on {datetime.date.today().isoformat()}; reproduce with
-`scripts/train-model --data ../shared/data` (about {sum(minutes(l) for l in (teacher, student, anneal, match) if l):.0f} minutes of training on
+`scripts/train-model --data ../shared/data` (about {minutes(teacher) + sum(minutes(log) for _, log in phases):.0f} minutes of training on
 {args.machine}).
 
 ## What it recognises

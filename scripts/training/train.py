@@ -201,8 +201,11 @@ def main():
                 x = ratio * x + (1 - ratio) * x[partner]
                 x_teacher = ratio * x_teacher + (1 - ratio) * x_teacher[partner]
             x = x.to(memory_format=torch.channels_last)
-            pooled = net.pooled(x) if teacher is not None else None
-            logits = net.fc(pooled) if teacher is not None else net(x)
+            if teacher is not None:
+                pooled = net.pooled(x)  # the ImageNet head reads it too
+                logits = net.fc(pooled)
+            else:
+                logits = net(x)
             loss = F.cross_entropy(logits, y, label_smoothing=0.1)
             if partner is not None:
                 loss = ratio * loss + (1 - ratio) * F.cross_entropy(logits, y[partner], label_smoothing=0.1)
