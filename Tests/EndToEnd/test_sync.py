@@ -142,8 +142,10 @@ POSTGRES = os.environ.get("KIOSK_TEST_POSTGRES")  # a role that may create datab
 
 
 def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], check=True, capture_output=True,
-                          text=True).stdout
+    result = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"psql {sql!r}: {result.stderr.strip()}")
+    return result.stdout
 
 
 class World:
