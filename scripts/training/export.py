@@ -70,7 +70,9 @@ def main():
     with open(os.path.join(args.out, "labels.txt"), "w") as f:
         f.write("\n".join(data.LABELS) + "\n")
     with open(os.path.join(args.out, "export.json"), "w") as f:
-        json.dump({"size": best, "validation_top1_by_size": scores}, f, indent=1)
+        # The weights' name tells the model card which training phases led to this model.
+        json.dump({"size": best, "validation_top1_by_size": scores,
+                   "weights": os.path.splitext(os.path.basename(args.weights))[0]}, f, indent=1)
     print(f"export: wrote {args.out}/model.onnx at {best}x{best}")
 
 

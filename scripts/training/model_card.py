@@ -55,8 +55,14 @@ def main():
         path = os.path.join(w, f"{name}-log.json")
         return json.load(open(path)) if os.path.exists(path) else None
 
-    anneal, match = optional_log("student-anneal"), optional_log("student-match")
     export = json.load(open(os.path.join(w, "onnx", "export.json")))
+    # The phases in training order, up to the weights that were exported.
+    names = ["student", "student-anneal", "student-match"] + [f"student-match{k}" for k in range(2, 10)]
+    shipped = export.get("weights", names[-1])
+    chain = names[: names.index(shipped) + 1] if shipped in names else names
+    logs = {name: optional_log(name) for name in chain[1:]}
+    anneal = logs.get("student-anneal")
+    rounds = [logs[name] for name in chain if name.startswith("student-match") and logs.get(name)]
     evaluation = json.load(open(os.path.join(w, "eval.json")))
     info = open(os.path.join(w, "info.txt")).read().strip()
     int8, fp32 = evaluation["backends"]["int8"], evaluation["backends"]["fp32"]
@@ -72,23 +78,28 @@ def main():
         anneal_text = (f", then annealed from that epoch for {len(anneal['epochs'])} epochs (lr {anneal['args']['lr']} "
                        f"cosine to 0; best: epoch {anneal['best']['epoch']}, validation top-1 {pct(anneal['best']['val_top1'])})")
     match_text = ""
-    if match:
-        m = match["args"]
-        match_text = (f"\n   Last, **function matching** (Beyer et al. 2022) from the best annealed weights for "
-                      f"{len(match['epochs'])} epochs (lr {m['lr']}, cosine to 0 over {m['epochs']}): "
+    if rounds:
+        m = rounds[0]["args"]
+        round_text = "; ".join(
+            f"round {k}: {len(r['epochs'])} epochs, lr {r['args']['lr']} cosine to 0, best epoch {r['best']['epoch']} "
+            f"at {pct(r['best']['val_top1'])}" for k, r in enumerate(rounds, 1))
+        how = (f"in {len(rounds)} rounds, each from the previous round's best epoch with fresh crops ({round_text})"
+               if len(rounds) > 1 else f"({round_text.removeprefix('round 1: ')})")
+        match_text = (f"\n   Last, **function matching** (Beyer et al. 2022) from the best annealed weights {how}: "
                       f"{100 * m['mixup']:.0f}% of the batches are mixup pairs (ratio uniform in 0–1), which the "
                       f"teacher labels like any photo, and an extra head on the ResNet50's pooled features matches "
                       f"the untouched ImageNet Lite0's 1000-way answers to the same crop (KL, T={m['temperature']}, "
                       f"weight {m['imagenet_weight']}; the head is dropped from the shipped model) — 1000 soft "
-                      f"classes carry far more of ImageNet's knowledge than eight. Best: epoch {match['best']['epoch']}, "
-                      f"validation top-1 {pct(match['best']['val_top1'])}.")
-    phases = [(name, log) for name, log in (("student", student), ("anneal", anneal), ("match", match)) if log]
+                      f"classes carry far more of ImageNet's knowledge than eight.")
+    phases = [("student", student)] + [("anneal", anneal)] * bool(anneal) + [
+        (f"match {k}" if len(rounds) > 1 else "match", r) for k, r in enumerate(rounds, 1)]
     epochs_table = "\n".join(f"| {name} | {e['epoch']} | {e['loss']:.3f} | {pct(e['val_top1'])} | {e['seconds']:.0f} |"
                              for name, log in phases for e in log["epochs"])
     match_gain = ""
-    if match and anneal:
+    if rounds and anneal:
         match_gain = (f" Function matching moved validation top-1 from {pct(anneal['best']['val_top1'])} to "
-                      f"{pct(match['best']['val_top1'])} in {len(match['epochs'])} epochs; no ablation fitted the budget, so "
+                      f"{pct(rounds[-1]['best']['val_top1'])} in {sum(len(r['epochs']) for r in rounds)} epochs; no "
+                      "ablation fitted the budget, so "
                       "how much of that the mixup and ImageNet terms gave, rather than the epochs themselves, is not "
                       "measured. Beyer et al. run function matching for hundreds of epochs.")
     answered = answered_by_itself(int8["predictions"])

@@ -139,6 +139,19 @@ class StudentStepTests(unittest.TestCase):
             state = torch.load(f"{work}/student-match.pt", map_location="cpu")
             nets.resnet50(len(data.LABELS)).load_state_dict(state, strict=True)
             self.assertEqual(state["fc.weight"].shape, (len(data.LABELS), 2048))
+            # The ImageNet head is kept beside the weights, and a further round continues with it.
+            head = torch.load(f"{work}/student-match-imagenet-head.pt", map_location="cpu")
+            self.assertEqual(head["weight"].shape, (1000, 2048))
+            again = subprocess.run(
+                [sys.executable, os.path.join(HERE, "train.py"), "student", "--data", f"{tmp}/data", "--out", work,
+                 "--epochs", "1", "--limit", "16", "--batch", "8", "--size", "32", "--teacher-size", "64",
+                 "--mixup", "1", "--imagenet-weight", "1", "--init", f"{work}/student-match.pt",
+                 "--augment-seed", "7", "--name", "student-match2"],
+                capture_output=True, text=True, timeout=600)
+            self.assertEqual(again.returncode, 0, again.stderr[-2000:])
+            self.assertIn(f"ImageNet head continued from {work}/student-match-imagenet-head.pt", again.stdout)
+            second = json.load(open(f"{work}/student-match2-log.json"))
+            self.assertEqual((second["args"]["seed"], second["args"]["augment_seed"]), (20261129, 7))
 
 
 class ExportTests(unittest.TestCase):

@@ -100,7 +100,10 @@ def main():
     ap.add_argument("--alpha", type=float, default=0.7)
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--train-from", type=int, default=11, help="teacher: first of the 16 blocks to fine-tune")
-    ap.add_argument("--seed", type=int, default=20261129)
+    ap.add_argument("--seed", type=int, default=20261129, help="the train/validation split's seed")
+    ap.add_argument("--augment-seed", type=int, default=None,
+                    help="seed of crops, sampling and mixup (default: --seed); a further round from --init "
+                         "should see fresh ones")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--limit", type=int, default=0, help="use only this many training photos (for a smoke test)")
     ap.add_argument("--stop-after", type=int, default=0,
@@ -115,9 +118,10 @@ def main():
                     help="linear warm-up of the learning rate (default 0.5, or 0 with --init)")
     args = ap.parse_args()
 
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
+    augment_seed = args.seed if args.augment_seed is None else args.augment_seed
+    torch.manual_seed(augment_seed)
+    random.seed(augment_seed)
+    np.random.seed(augment_seed)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     is_teacher = args.step == "teacher"
@@ -146,7 +150,7 @@ def main():
                 p.requires_grad = True
         frozen = [net._conv_stem, net._bn0] + list(net._blocks[:args.train_from])
         teacher = None
-        tr = Photos(train_images, train_labels, args.seed, None, size, True)
+        tr = Photos(train_images, train_labels, augment_seed, None, size, True)
         va = Photos(val_images, val_labels, args.seed, None, size, False)
         key, lr = "teacher", args.lr or 1e-3
     else:
@@ -157,13 +161,18 @@ def main():
         teacher = nets.EfficientNetLite0(len(data.LABELS))
         teacher.load_state_dict(torch.load(os.path.join(args.out, "teacher.pt"), map_location="cpu"))
         teacher = teacher.to(memory_format=torch.channels_last).eval()
-        tr = Photos(train_images, train_labels, args.seed, size, args.teacher_size, True)
+        tr = Photos(train_images, train_labels, augment_seed, size, args.teacher_size, True)
         va = Photos(val_images, val_labels, args.seed, size, None, False)
         key, lr = "student", args.lr or 2e-3
     imagenet_teacher, imagenet_head = None, None
     if teacher is not None and args.imagenet_weight > 0:
         imagenet_teacher = nets.efficientnet_lite0_imagenet().to(memory_format=torch.channels_last).eval()
         imagenet_head = torch.nn.Linear(2048, 1000)
+        # A further round keeps the head it matched with, so the backbone is not pulled about by a fresh one.
+        head_path = args.init and os.path.splitext(args.init)[0] + "-imagenet-head.pt"
+        if head_path and os.path.exists(head_path):
+            imagenet_head.load_state_dict(torch.load(head_path, map_location="cpu"))
+            print(f"{args.step}: ImageNet head continued from {head_path}", flush=True)
     net = net.to(memory_format=torch.channels_last)
     params = [p for p in net.parameters() if p.requires_grad]
     if imagenet_head is not None:
@@ -184,13 +193,13 @@ def main():
     for epoch in range(args.stop_after or args.epochs):
         tr.epoch = epoch
         loader = torch.utils.data.DataLoader(tr, batch_size=args.batch, sampler=balanced_sampler(
-            train_labels, args.seed + epoch), num_workers=1, drop_last=True, persistent_workers=False)
+            train_labels, augment_seed + epoch), num_workers=1, drop_last=True, persistent_workers=False)
         net.train()
         for m in frozen:
             m.eval()
         t_epoch, losses = time.time(), []
-        mixing = np.random.RandomState(args.seed + epoch)
-        shuffling = torch.Generator().manual_seed(args.seed + epoch)
+        mixing = np.random.RandomState(augment_seed + epoch)
+        shuffling = torch.Generator().manual_seed(augment_seed + epoch)
         for batch in loader:
             x, y = batch[key], batch["label"]
             x_teacher = batch.get("teacher")
@@ -235,6 +244,8 @@ def main():
         if accuracy > best:
             best, since_best = accuracy, 0
             torch.save(net.state_dict(), os.path.join(args.out, f"{name}.pt"))
+            if imagenet_head is not None:  # not part of the model; only for a further round (--init)
+                torch.save(imagenet_head.state_dict(), os.path.join(args.out, f"{name}-imagenet-head.pt"))
             log["best"] = entry
             log["confusion"] = confusion.tolist()
         else:
