@@ -105,6 +105,11 @@ class SplitTests(unittest.TestCase):
                                                "fruit_apple/train_Pink-Lady_Pink-Lady", "fruit_apple/train_Royal-Gala_Royal-Gala"])
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 class StudentStepTests(unittest.TestCase):
     def test_function_matching_trains_and_ships_only_the_resnet(self):
         """One tiny epoch of the student step with mixup and ImageNet matching: it runs, its loss is finite, and
@@ -133,7 +138,7 @@ class StudentStepTests(unittest.TestCase):
                  "--mixup", "1", "--imagenet-weight", "1", "--name", "student-match"],
                 capture_output=True, text=True, timeout=600)
             self.assertEqual(run.returncode, 0, run.stderr[-2000:])
-            log = json.load(open(f"{work}/student-match-log.json"))
+            log = read_json(f"{work}/student-match-log.json")
             self.assertEqual(len(log["epochs"]), 1)
             self.assertTrue(np.isfinite(log["epochs"][0]["loss"]) and log["epochs"][0]["loss"] > 0)
             state = torch.load(f"{work}/student-match.pt", map_location="cpu")
@@ -150,7 +155,7 @@ class StudentStepTests(unittest.TestCase):
                 capture_output=True, text=True, timeout=600)
             self.assertEqual(again.returncode, 0, again.stderr[-2000:])
             self.assertIn(f"ImageNet head continued from {work}/student-match-imagenet-head.pt", again.stdout)
-            second = json.load(open(f"{work}/student-match2-log.json"))
+            second = read_json(f"{work}/student-match2-log.json")
             self.assertEqual((second["args"]["seed"], second["args"]["augment_seed"]), (20261129, 7))
 
 
