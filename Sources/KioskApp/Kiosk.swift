@@ -37,8 +37,17 @@ struct EngineOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if let threads, threads < 1 || threads > 256 {
-            throw ValidationError("--threads must be between 1 and 256, not \(threads)")
+        try InferenceThreads.validate(threads)
+    }
+}
+
+/// One limit on `--threads` for every command that runs the model.
+enum InferenceThreads {
+    static let range = 1...256
+
+    static func validate(_ threads: Int?) throws {
+        if let threads, !range.contains(threads) {
+            throw ValidationError("--threads must be between \(range.lowerBound) and \(range.upperBound), not \(threads)")
         }
     }
 }

@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
         if let minMargin, !(0...1).contains(minMargin) { throw ValidationError("--min-margin must be between 0 and 1") }
         if let idleTimeout, !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
         if let size, Self.parseSize(size) == nil { throw ValidationError("--size \(size): expected WIDTHxHEIGHT, e.g. 1280x800") }
-        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64") }
+        try InferenceThreads.validate(threads)
         if !(0.1...120).contains(replayFps) { throw ValidationError("--replay-fps must be between 0.1 and 120") }
         if !(0...3600).contains(replayHold) { throw ValidationError("--replay-hold must be between 0 and 3600 seconds") }
     }

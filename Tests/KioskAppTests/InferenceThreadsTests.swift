@@ -1,0 +1,23 @@
+import ArgumentParser
+import Testing
+
+@testable import KioskApp
+
+/// `kiosk run` and the model commands (`classify`, `bench`) accept the same `--threads`.
+struct InferenceThreadsTests {
+    @Test(arguments: [["run", "--threads", "100"], ["classify", "--threads", "100", "photo.jpg"]])
+    func aHundredThreadsAreAccepted(arguments: [String]) throws {
+        _ = try Kiosk.parseAsRoot(arguments)
+    }
+
+    @Test(arguments: [["run", "--threads", "0"], ["run", "--threads", "300"],
+                      ["classify", "--threads", "0", "photo.jpg"], ["classify", "--threads", "300", "photo.jpg"]])
+    func outOfRangeIsRefusedWithTheLimits(arguments: [String]) throws {
+        do {
+            _ = try Kiosk.parseAsRoot(arguments)
+            Issue.record("\(arguments) was accepted")
+        } catch {
+            #expect(Kiosk.message(for: error) == "--threads must be between 1 and 256, not \(arguments[2])")
+        }
+    }
+}
