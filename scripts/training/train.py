@@ -101,9 +101,9 @@ def main():
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--train-from", type=int, default=11, help="teacher: first of the 16 blocks to fine-tune")
     ap.add_argument("--seed", type=int, default=20261129, help="the train/validation split's seed")
-    ap.add_argument("--augment-seed", type=int, default=None,
-                    help="seed of crops, sampling and mixup (default: --seed); a further round from --init "
-                         "should see fresh ones")
+    ap.add_argument("--round", type=int, default=1,
+                    help="round K of training: crops, sampling and mixup are seeded with --seed + K - 1, so a "
+                         "further round from --init sees fresh ones while the split stays")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--limit", type=int, default=0, help="use only this many training photos (for a smoke test)")
     ap.add_argument("--stop-after", type=int, default=0,
@@ -118,7 +118,7 @@ def main():
                     help="linear warm-up of the learning rate (default 0.5, or 0 with --init)")
     args = ap.parse_args()
 
-    augment_seed = args.seed if args.augment_seed is None else args.augment_seed
+    augment_seed = args.seed + args.round - 1
     torch.manual_seed(augment_seed)
     random.seed(augment_seed)
     np.random.seed(augment_seed)
@@ -186,8 +186,8 @@ def main():
         1 + math.cos(math.pi * min(1.0, s / total_steps))))
     val_loader = torch.utils.data.DataLoader(va, batch_size=64, num_workers=1)
 
-    log = {"step": args.step, "args": vars(args), "train_photos": len(tr), "validation_photos": len(va),
-           "epochs": []}
+    log = {"step": args.step, "args": vars(args), "augment_seed": augment_seed, "train_photos": len(tr),
+           "validation_photos": len(va), "epochs": []}
     name = args.name or args.step
     best, since_best = -1.0, 0
     for epoch in range(args.stop_after or args.epochs):
