@@ -28,12 +28,15 @@ public struct Ingest: Sendable {
         case unauthorized(String)
         case forbidden(String)
         case badRequest(String)
+        /// One record of the batch is not acceptable (the batch as a whole is refused, like any 400).
+        case badRecord(UUID, String)
         case tooLarge(String)
         case unavailable(String)
 
         public var description: String {
             switch self {
-            case .unauthorized(let m), .forbidden(let m), .badRequest(let m), .tooLarge(let m), .unavailable(let m): m
+            case .unauthorized(let m), .forbidden(let m), .badRequest(let m), .badRecord(_, let m), .tooLarge(let m),
+                .unavailable(let m): m
             }
         }
     }
@@ -62,7 +65,9 @@ public struct Ingest: Sendable {
         do {
             batch = try WireJSON.decoder().decode(RecordBatch.self, from: Data(body))
         } catch {
-            throw .badRequest("malformed batch: \(Self.describe(error))")
+            let message = "malformed batch: \(Self.describe(error))"
+            if let id = Self.recordID(at: error, in: body) { throw .badRecord(id, message) }
+            throw .badRequest(message)
         }
         return try await store(batch, from: kiosk)
     }
@@ -89,8 +94,27 @@ public struct Ingest: Sendable {
         for (i, r) in batch.records.enumerated() {
             guard !r.label.isEmpty, r.label.count <= 64, (0...1).contains(r.confidence), r.sequence > 0,
                 r.top.count <= 10
-            else { throw .badRequest("record \(i) (\(r.id)) has an empty label, a confidence outside 0-1 or no sequence") }
+            else { throw .badRecord(r.id, "record \(i) (\(r.id)) has an empty label, a confidence outside 0-1 or no sequence") }
         }
+    }
+
+    /// The id of the record a decoding error is inside (`records[i]…`), when that record's id itself is readable.
+    static func recordID(at error: Error, in body: [UInt8]) -> UUID? {
+        guard let e = error as? DecodingError else { return nil }
+        let context: DecodingError.Context
+        switch e {
+        case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c): context = c
+        @unknown default: return nil
+        }
+        let path = context.codingPath
+        guard path.count >= 2, path[0].stringValue == "records", let index = path[1].intValue else { return nil }
+        struct IDs: Decodable {
+            struct Record: Decodable { var id: UUID? }
+            var records: [Record]
+        }
+        guard let ids = try? WireJSON.decoder().decode(IDs.self, from: Data(body)), ids.records.indices.contains(index)
+        else { return nil }
+        return ids.records[index].id
     }
 
     /// DecodingError in one line, naming the field.

@@ -83,6 +83,10 @@ struct StatusCommand: ParsableCommand {
                            + (last.map { ", last \(WallClock.iso8601(milliseconds: $0.capturedAtMilliseconds)) \($0.label)" } ?? ""))
             r.lines.append("pending: \(summary.pending)"
                            + (summary.oldestPendingCapturedAtMilliseconds.map { ", oldest \(WallClock.iso8601(milliseconds: $0))" } ?? ""))
+            if summary.refused > 0 {
+                r.lines.append("refused by the server, set aside: \(summary.refused) (latest: \(summary.latestRefusal ?? "?"))")
+                r.problems.append("refused records")
+            }
             r.lines.append("sync: " + (enrollment.map { e in "\(e.server) as \(e.kiosk)" } ?? "not enrolled")
                            + ", last success \(summary.lastSuccess ?? "never")"
                            + (summary.lastError.map { ", last error \($0)" } ?? ""))
@@ -91,6 +95,7 @@ struct StatusCommand: ParsableCommand {
             r.fields.append(("records", "\(summary.total)"))
             r.fields.append(("records_today", "\(today.values.reduce(0, +))"))
             r.fields.append(("pending", "\(summary.pending)"))
+            r.fields.append(("refused", "\(summary.refused)"))
             r.fields.append(("oldest_pending", quoted(oldest)))
             r.fields.append(("last_sync", quoted(summary.lastSuccess)))
             r.fields.append(("last_sync_error", quoted(summary.lastError)))

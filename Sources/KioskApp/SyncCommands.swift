@@ -17,6 +17,9 @@ struct SyncCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep running: push whenever records are pending, retry with backoff, until stopped (SIGTERM).")
     var watch = false
 
+    @Flag(name: .long, help: "Send the records the server refused again (after the server or the records were fixed).")
+    var retryRefused = false
+
     @Option(name: .long, help: "Records per request (at most 500).")
     var batchSize = 500
 
@@ -45,6 +48,7 @@ struct SyncCommand: ParsableCommand {
             print("{\"data_dir\":\(JSONText.string(data.directory)),\"kiosk\":\(s(enrollment?.kiosk)),"
                   + "\"server\":\(s(enrollment?.server)),\"records\":\(summary.total),\"pending\":\(summary.pending),"
                   + "\"pending_exported\":\(summary.pendingExported),\"oldest_pending\":\(s(oldest)),"
+                  + "\"refused\":\(summary.refused),\"latest_refusal\":\(s(summary.latestRefusal)),"
                   + "\"last_success\":\(s(summary.lastSuccess)),\"last_error\":\(s(summary.lastError))}")
         } else {
             print("data folder: \(data.directory)")
@@ -52,6 +56,9 @@ struct SyncCommand: ParsableCommand {
             print("records: \(summary.total), pending: \(summary.pending)"
                   + (summary.pendingExported > 0 ? " (\(summary.pendingExported) of them exported to a bundle)" : ""))
             print("oldest pending: \(oldest.map { "\($0) (#\(summary.oldestPendingSequence ?? 0))" } ?? "none")")
+            if summary.refused > 0 {
+                print("refused by the server, set aside: \(summary.refused); latest: \(summary.latestRefusal ?? "?")")
+            }
             print("last success: \(summary.lastSuccess ?? "never")")
             print("last error: \(summary.lastError ?? "none")")
         }
@@ -92,6 +99,13 @@ extension SyncCommand {
         options.totalTimeoutMilliseconds = Int(timeout * 1000)
         let outbox = Outbox(store: store, transport: CurlTransport(enrollment: enrollment, options: options),
                             kiosk: enrollment.kiosk, batchSize: batchSize, now: { WallClock.nowMilliseconds })
+        if retryRefused {
+            do {
+                print("\(try store.retryRefused()) refused records are pending again")
+            } catch {
+                throw fail(error.description)
+            }
+        }
         let pending = (try? store.summary().pending) ?? 0
         print("pushing \(pending) pending records to \(enrollment.server) as \(enrollment.kiosk)")
         do {
@@ -99,9 +113,15 @@ extension SyncCommand {
                 print("  batch \(report.batches): \(report.sent) sent (\(report.accepted) new, \(report.duplicates) already held), \(remaining) pending")
             }
             print("done: \(report.sent) records in \(report.batches) batches, \(report.accepted) new on the server, "
-                  + "\(report.duplicates) it already had")
+                  + "\(report.duplicates) it already had"
+                  + (report.refused > 0 ? ", \(report.refused) refused" : ""))
         } catch {
             throw fail("\(error) (records are kept; retry with kiosk sync, or carry them with kiosk export --to DIR)")
+        }
+        // Set-aside records have not reached the server: the run is not a full success until they do.
+        if let summary = try? store.summary(), summary.refused > 0 {
+            throw fail("\(summary.refused) records are set aside because the server refused them (latest: "
+                       + "\(summary.latestRefusal ?? "?")); they are kept: fix the cause, then kiosk sync --retry-refused")
         }
     }
 }
@@ -168,7 +188,10 @@ struct ExportCommand: ParsableCommand {
         }
         let store = try data.openStore()
         do {
+            // Records the server refused stay out: the server would refuse the whole bundle for them.
             let records = try store.pending(limit: Int.max)
+            let refused = try store.summary().refused
+            if refused > 0 { print("\(refused) records the server refused are not exported (kiosk sync --status)") }
             guard let first = records.first, let last = records.last else {
                 print("nothing to export: no pending records in \(data.directory)")
                 return

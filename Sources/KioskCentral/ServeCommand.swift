@@ -94,15 +94,16 @@ struct RecordsAPI: Sendable {
             let data = (try? WireJSON.encoder().encode(response)) ?? Data()
             return json(.ok, String(decoding: data, as: UTF8.self))
         } catch let rejection as Ingest.Rejection {
-            let (status, message): (HTTPResponse.Status, String) = switch rejection {
-            case .unauthorized(let m): (.unauthorized, m)
-            case .forbidden(let m): (.forbidden, m)
-            case .badRequest(let m): (.badRequest, m)
-            case .tooLarge(let m): (.contentTooLarge, m)
-            case .unavailable(let m): (.serviceUnavailable, m)
+            let (status, message, record): (HTTPResponse.Status, String, UUID?) = switch rejection {
+            case .unauthorized(let m): (.unauthorized, m, nil)
+            case .forbidden(let m): (.forbidden, m, nil)
+            case .badRequest(let m): (.badRequest, m, nil)
+            case .badRecord(let id, let m): (.badRequest, m, id)
+            case .tooLarge(let m): (.contentTooLarge, m, nil)
+            case .unavailable(let m): (.serviceUnavailable, m, nil)
             }
             if status == .serviceUnavailable { logger.error("batch not stored", metadata: ["reason": "\(message)"]) }
-            let data = (try? WireJSON.encoder().encode(ErrorResponse(error: message))) ?? Data()
+            let data = (try? WireJSON.encoder().encode(ErrorResponse(error: message, record: record))) ?? Data()
             return json(status, String(decoding: data, as: UTF8.self))
         } catch {
             return json(.internalServerError, #"{"error":"internal error"}"#)

@@ -18,6 +18,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
     case tls(String)
     /// The server answered with an error status.
     case server(status: Int, message: String)
+    /// The server refused the batch because of this one record (a 400 naming it); the others are fine.
+    case recordRefused(UUID, message: String)
     /// The server's answer could not be understood.
     case badResponse(String)
     case storage(String)
@@ -30,6 +32,7 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
         case .interrupted(let m): return "connection broken: \(m)"
         case .tls(let m): return "TLS: \(m)"
         case .server(let status, let m): return "server answered \(status): \(m)"
+        case .recordRefused(let id, let m): return "server refused record \(id.uuidString.lowercased()): \(m)"
         case .badResponse(let m): return "bad answer from the server: \(m)"
         case .storage(let m): return m
         }
@@ -100,8 +103,11 @@ public final class CurlTransport: RecordTransport {
         let body = options.compress ? Gzip.compress(json) : json
         let (status, response) = try post(body, gzip: options.compress)
         guard (200..<300).contains(status) else {
-            let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)).error)
-                ?? String(decoding: response.prefix(200), as: UTF8.self)
+            let error = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response))
+            let message = error?.error ?? String(decoding: response.prefix(200), as: UTF8.self)
+            if status == 400, let id = error?.record, batch.records.contains(where: { $0.id == id }) {
+                throw .recordRefused(id, message: message)
+            }
             throw .server(status: status, message: message)
         }
         let answer: BatchResponse

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import KioskCore
 import Logging
 import SQLite
@@ -5,13 +10,16 @@ import SyncWire
 
 /// Pushes pending records to the server in batches until none is left or something fails. At-least-once: a
 /// record is marked synced only after the server's answer names it (accepted or duplicate); the server's dedupe
-/// by record id makes the effect exactly-once.
+/// by record id makes the effect exactly-once. A record the server refuses by name (a 400 naming it) is set aside
+/// in the store, kept, and the push goes on without it, so one bad record never holds back the ones after it.
 public final class Outbox {
     public struct Report: Sendable, Equatable {
         public var sent = 0
         public var accepted = 0
         public var duplicates = 0
         public var batches = 0
+        /// Records the server refused in this push, now set aside.
+        public var refused = 0
     }
 
     private let store: RecordStore
@@ -50,6 +58,11 @@ public final class Outbox {
                         logger.info("batch too large for the server; trying \(batchSize) records")
                         continue
                     }
+                    if case .recordRefused(let id, let message) = error {
+                        try setAside(id, message)
+                        report.refused += 1
+                        continue
+                    }
                     throw error
                 }
                 let held = answer.results.map(\.id)
@@ -79,6 +92,19 @@ public final class Outbox {
             try? store.setState(.lastError, "\(WallClock.iso8601(milliseconds: now())) \(error.description)")
             throw error
         }
+    }
+
+    private func setAside(_ id: UUID, _ message: String) throws(SyncError) {
+        let changed: Bool
+        do throws(StoreError) {
+            changed = try store.markRefused(id, reason: "\(WallClock.iso8601(milliseconds: now())) \(message)", atMilliseconds: now())
+        } catch {
+            throw .storage(error.description)
+        }
+        // The transport only names records of the batch, all pending; anything else would resend the same batch forever.
+        guard changed else { throw .badResponse("it refused record \(id.uuidString.lowercased()), which is not pending") }
+        logger.warning("the server refused a record; it is set aside and kept",
+                       metadata: ["record": "\(id.uuidString.lowercased())", "reason": "\(message)"])
     }
 
     private func pending() throws(SyncError) -> [ScanRecord] {

@@ -47,6 +47,12 @@ public final class RecordStore {
         """,
         // Whether the kiosk showed its "not sure" screen (NULL: not known).
         "ALTER TABLE records ADD COLUMN asked INTEGER;",
+        // Records the server refused (a 400 naming the record): set aside, kept, not sent again until a
+        // technician asks (`kiosk sync --retry-refused`).
+        """
+        ALTER TABLE records ADD COLUMN refused_at_ms INTEGER;
+        ALTER TABLE records ADD COLUMN refusal TEXT;
+        """,
     ]
 
     /// Opens (creating when needed) the store in `dataDirectory`.
@@ -116,6 +122,25 @@ public final class RecordStore {
         return db.changes
     }
 
+    /// Sets a pending record aside because the server refused it, with the server's reason; it stays on the kiosk
+    /// but is no longer sent or exported. Returns whether a pending record changed.
+    @discardableResult
+    public func markRefused(_ id: UUID, reason: String, atMilliseconds now: Int64) throws(StoreError) -> Bool {
+        try db.prepare("""
+            UPDATE records SET refused_at_ms = ?, refusal = ?
+            WHERE id = ? AND synced_at_ms IS NULL AND refused_at_ms IS NULL
+            """).run([.integer(now), .text(reason), .text(id.uuidString.lowercased())])
+        return db.changes == 1
+    }
+
+    /// Makes every refused record pending again (e.g. after the server was updated); returns how many.
+    @discardableResult
+    public func retryRefused() throws(StoreError) -> Int {
+        try db.prepare("UPDATE records SET refused_at_ms = NULL, refusal = NULL WHERE synced_at_ms IS NULL AND refused_at_ms IS NOT NULL")
+            .run()
+        return db.changes
+    }
+
     public func markExported(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) {
         try db.transaction { () throws(StoreError) in
             let statement = try db.prepare("UPDATE records SET exported_at_ms = ? WHERE id = ?")
@@ -138,9 +163,9 @@ public final class RecordStore {
 
     // MARK: - Reading
 
-    /// The oldest pending records, in sequence order.
+    /// The oldest pending records, in sequence order (refused ones are set aside, not pending).
     public func pending(limit: Int) throws(StoreError) -> [ScanRecord] {
-        try records(where: "synced_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
+        try records(where: "synced_at_ms IS NULL AND refused_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
     }
 
     /// The newest record, if any.
@@ -161,17 +186,20 @@ public final class RecordStore {
     public func summary() throws(StoreError) -> StoreSummary {
         var s = StoreSummary()
         try db.prepare("""
-            SELECT COUNT(*), COALESCE(SUM(synced_at_ms IS NULL), 0),
-                   MIN(CASE WHEN synced_at_ms IS NULL THEN captured_at_ms END),
-                   MIN(CASE WHEN synced_at_ms IS NULL THEN sequence END),
-                   COALESCE(SUM(synced_at_ms IS NULL AND exported_at_ms IS NOT NULL), 0)
-            FROM records
+            WITH unsynced AS (SELECT *, refused_at_ms IS NULL AS sendable FROM records WHERE synced_at_ms IS NULL)
+            SELECT (SELECT COUNT(*) FROM records), COALESCE(SUM(sendable), 0),
+                   MIN(CASE WHEN sendable THEN captured_at_ms END), MIN(CASE WHEN sendable THEN sequence END),
+                   COALESCE(SUM(sendable AND exported_at_ms IS NOT NULL), 0), COALESCE(SUM(NOT sendable), 0),
+                   (SELECT refusal FROM unsynced WHERE NOT sendable ORDER BY refused_at_ms DESC, sequence DESC LIMIT 1)
+            FROM unsynced
             """).query { row in
             s.total = Int(row.integer(0))
             s.pending = Int(row.integer(1))
             s.oldestPendingCapturedAtMilliseconds = row.isNull(2) ? nil : row.integer(2)
             s.oldestPendingSequence = row.isNull(3) ? nil : row.integer(3)
             s.pendingExported = Int(row.integer(4))
+            s.refused = Int(row.integer(5))
+            s.latestRefusal = row.isNull(6) ? nil : row.text(6)
         }
         s.lastSuccess = try state(.lastSuccess)
         s.lastError = try state(.lastError).flatMap { $0.isEmpty ? nil : $0 }
@@ -227,7 +255,12 @@ public enum SyncStateKey: String, Sendable {
 
 public struct StoreSummary: Sendable, Equatable {
     public var total = 0
+    /// Not yet held by the server and still to be sent.
     public var pending = 0
+    /// Not held by the server because it refused them: kept, set aside until `retryRefused`.
+    public var refused = 0
+    /// The server's reason for the most recently refused record.
+    public var latestRefusal: String?
     public var pendingExported = 0
     public var oldestPendingCapturedAtMilliseconds: Int64?
     public var oldestPendingSequence: Int64?

@@ -51,8 +51,14 @@ public struct BatchResponse: Sendable, Equatable, Codable {
 /// The body of every 4xx/5xx answer.
 public struct ErrorResponse: Sendable, Equatable, Codable {
     public var error: String
+    /// The one record a 400 is about, when the server could tell: the kiosk sets that record aside and sends the
+    /// others, so one record the server cannot take does not hold back every record after it.
+    public var record: UUID?
 
-    public init(error: String) { self.error = error }
+    public init(error: String, record: UUID? = nil) {
+        self.error = error
+        self.record = record
+    }
 }
 
 /// One JSON coder setup for both ends.

@@ -428,6 +428,16 @@ class SyncTest(unittest.TestCase):
             (post(b"\x1f\x8b\x08garbage", {"Content-Encoding": "gzip"}), 400, "gzip"),
             (post(batch([record(1)]), {"Content-Encoding": "br"}), 400, "Content-Encoding"),
         ]
+        named = [
+            # Refused for one record: the answer names it, so the kiosk can set just that one aside.
+            (post(batch([record(1), record(2, category="plutonium")])), "00000000-0000-4000-8000-000000000002"),
+            (post(batch([record(1), {**record(3), "confidence": 5.0}])), "00000000-0000-4000-8000-000000000003"),
+            (post(batch([record(1), {**record(4), "id": "not-a-uuid"}])), None),  # its id unreadable: not named
+            (post(b"{not json"), None),
+        ]
+        for (status, body), record_id in named:
+            self.assertEqual(status, 400, body)
+            self.assertEqual(body.get("record"), record_id, body)
         for (status, body), want, words in cases:
             self.assertEqual(status, want, body)
             self.assertIn(words, body.get("error", ""))
@@ -435,6 +445,44 @@ class SyncTest(unittest.TestCase):
         status, body = post(batch([record(1), record(2)]))
         self.assertEqual(status, 200)
         self.assertEqual([r["status"] for r in body["results"]], ["accepted", "accepted"])
+
+    def test_a_record_the_server_refuses_is_set_aside_and_the_others_go(self):
+        w = World(self)
+        w.enroll(w.port)
+        w.write(30)
+        # A record the server cannot take (as if written by a kiosk newer or buggier than the server).
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            c.execute("UPDATE records SET confidence = 5.0 WHERE sequence = 10")
+        result = w.sync("--batch-size", "8")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        error = result.stderr.strip().splitlines()[-1]  # after the log's warning about the record
+        self.assertIn("1 records are set aside", error)
+        self.assertIn("--retry-refused", error)
+        self.assertEqual(w.server_count(), 29)
+        status = json.loads(w.sync("--status", "--json").stdout)
+        self.assertEqual((status["pending"], status["refused"]), (0, 1))
+        self.assertIn("confidence outside 0-1", status["latest_refusal"])
+        self.assertEqual(len(w.kiosk_ids(pending_only=True)), 1, "the refused record must stay on the kiosk")
+        # Neither sent again nor exported until asked; the rest of the outbox is not held up by it.
+        w.write(5)
+        result = w.sync()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("5 sent", result.stdout)
+        self.assertEqual(w.server_count(), 34)
+        bundles = os.path.join(w.tmp.name, "usb")
+        os.mkdir(bundles)
+        result = subprocess.run([KIOSK, "export", "--to", bundles, "--data-dir", w.data], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("1 records the server refused are not exported", result.stdout)
+        self.assertEqual(os.listdir(bundles), [])
+        # Fixed (here by hand), then retried: the server holds exactly the kiosk's records.
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            c.execute("UPDATE records SET confidence = 0.5 WHERE sequence = 10")
+        result = w.sync("--retry-refused")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("1 refused records are pending again", result.stdout)
+        w.assert_exactly_once()
+        self.assertEqual(json.loads(w.sync("--status", "--json").stdout)["refused"], 0)
 
     def test_thumbnails_only_when_asked(self):
         w = World(self)

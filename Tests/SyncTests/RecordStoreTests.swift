@@ -60,6 +60,45 @@ struct RecordStoreTests {
         #expect(try store.pending(limit: 1).map(\.id) == [records[3].id])
     }
 
+    @Test func aRefusedRecordIsSetAsideKeptAndCanBeRetried() throws {
+        let folder = try temporaryFolder("store")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try RecordStore(dataDirectory: folder)
+        let records = try (0..<4).map { i in try store.append(sampleRecord(at: 1_795_000_000_000 + Int64(i))) }
+        #expect(try store.markRefused(records[1].id, reason: "unknown category", atMilliseconds: 10))
+        #expect(try !store.markRefused(records[1].id, reason: "again", atMilliseconds: 11))  // already set aside
+        try store.markSynced([records[2].id], atMilliseconds: 12)
+        #expect(try !store.markRefused(records[2].id, reason: "synced", atMilliseconds: 13))  // held by the server
+        #expect(try store.pending(limit: 10).map(\.id) == [records[0].id, records[3].id])
+        var summary = try store.summary()
+        #expect(summary.total == 4 && summary.pending == 2 && summary.refused == 1)
+        #expect(summary.latestRefusal == "unknown category")
+        // Never purged: it has not reached the server.
+        #expect(try store.purgeSynced(nowMilliseconds: Int64.max / 2) == 1)
+        #expect(try store.all().map(\.id) == [records[0].id, records[1].id, records[3].id])
+        #expect(try store.retryRefused() == 1)
+        summary = try store.summary()
+        #expect(summary.pending == 3 && summary.refused == 0 && summary.latestRefusal == nil)
+        #expect(try store.pending(limit: 10).map(\.id) == [records[0].id, records[1].id, records[3].id])
+    }
+
+    @Test func aStoreFromTheKioskBeforeRefusalsUpgradesWithItsRecordsPending() throws {
+        let folder = try temporaryFolder("store")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/" + RecordStore.fileName
+        do {
+            let old = try SQLiteConnection.durable(path: path)
+            try old.migrate(Array(RecordStore.migrations.prefix(2)), program: "kiosk")
+            try old.execute("""
+                INSERT INTO records (id, sequence, kiosk, captured_at_ms, label, category, confidence, top, model_version, language)
+                VALUES ('00000000-0000-4000-8000-000000000001', 1, 'station-7', 5, 'glass', 'recyclable', 0.9, '[]', 'm', 'en')
+                """)
+        }
+        let store = try RecordStore(dataDirectory: folder)
+        #expect(try store.pending(limit: 10).map(\.sequence) == [1])
+        #expect(try store.summary().refused == 0)
+    }
+
     @Test func stateCountsAndAdoption() throws {
         let folder = try temporaryFolder("store")
         defer { try? FileManager.default.removeItem(atPath: folder) }
