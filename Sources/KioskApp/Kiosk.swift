@@ -1,4 +1,5 @@
 import ArgumentParser
+import KioskCore
 import Logging
 
 @main
@@ -43,7 +44,7 @@ struct EngineOptions: ParsableArguments {
 
 /// One limit on `--threads` for every command that runs the model.
 enum InferenceThreads {
-    static let range = 1...256
+    static let range = KioskConfiguration.inferenceThreads
 
     static func validate(_ threads: Int?) throws {
         if let threads, !range.contains(threads) {

@@ -55,6 +55,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Threads for inference (default: all cores but one, which the screen keeps).")
     var threads: Int?
 
+    @Option(name: .long, help: "int8 (XNNPACK; fp32 when XNNPACK cannot run the model here) or fp32 (OpenBLAS reference). Default int8.")
+    var backend: BackendChoice?
+
     @Flag(name: .long, help: "Keep a 96 px JPEG of the scanned frame in each record. Off by default: residents' hands and faces are private.")
     var thumbnails = false
 
@@ -110,7 +113,8 @@ struct RunCommand: ParsableCommand {
 
         let camera = self.camera ?? file.camera.device ?? "/dev/video0"
         let source = try makeCamera(camera, file: file.camera)
-        let engine = makeEngine(model: model ?? file.model, threads: threads ?? file.threads)
+        let backend = self.backend ?? file.backend.flatMap(BackendChoice.init(rawValue:)) ?? .int8
+        let engine = makeEngine(model: model ?? file.model, backend: backend, threads: threads ?? file.threads)
         let directory = data.directory
         let enrollment: Enrollment?
         do {
@@ -180,16 +184,25 @@ struct RunCommand: ParsableCommand {
         return V4L2Camera(settings: try cameraControls.settings(device: camera, file: file))
     }
 
-    private func makeEngine(model explicit: String?, threads: Int?) -> InferenceWorker {
+    private func makeEngine(model explicit: String?, backend: BackendChoice, threads: Int?) -> InferenceWorker {
         // One core stays free for the screen and the camera when there are several.
         let threads = threads ?? max(1, ImageClassifier.defaultThreads - 1)
+        let preferred: ImageClassifier.Backend = backend == .int8 ? .int8 : .fp32
+        let logger = Logger(label: "kiosk.engine")
         return InferenceWorker {
             let path: String
             switch ResourceLocator.model(explicit: explicit) {
             case .success(let found): path = found
             case .failure(let missing): throw missing
             }
-            let classifier = try ImageClassifier(modelPath: path, backend: .int8, threads: threads)
+            let (classifier, int8Failure) = try BackendFallback.load(preferred: preferred) { (backend) throws(InferenceError) in
+                try ImageClassifier(modelPath: path, backend: backend, threads: threads)
+            }
+            if let int8Failure {
+                // Slower, same answers to within int8's rounding: better than a kiosk that cannot classify.
+                logger.warning("int8 backend cannot run here; using the fp32 reference", metadata: ["reason": "\(int8Failure)"])
+            }
+            logger.info("model loaded", metadata: ["path": "\(path)", "backend": "\(classifier.backend.rawValue)", "threads": "\(threads)"])
             return LoadedModel(classifier: classifier, version: String((classifier.model?.checksum ?? "unknown").prefix(16)))
         }
     }

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// ```json
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
-///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3,
+///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3, "backend": "int8",
 ///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
@@ -36,6 +36,9 @@ public struct KioskConfiguration: Sendable, Equatable {
     }
 
     public static let defaultPath = "/etc/kiosk/kiosk.json"
+    /// Inference threads a command line or this file may ask for.
+    public static let inferenceThreads = 1...256
+    public static let backends = ["int8", "fp32"]
 
     public var dataDirectory: String?
     public var language: Language?
@@ -43,6 +46,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var catalogue: String?
     public var font: String?
     public var threads: Int?
+    /// "int8" (XNNPACK, falling back to fp32 when it cannot run) or "fp32" (the OpenBLAS reference).
+    public var backend: String?
     /// The central server; `kiosk enroll` uses it when `--server` is not given.
     public var server: String?
     /// Whether `kiosk run` syncs in the background (false when `kiosk-sync.service` does it).
@@ -79,7 +84,15 @@ public struct KioskConfiguration: Sendable, Equatable {
             case "model": model = try reader.path(value, key)
             case "catalogue": catalogue = try reader.path(value, key)
             case "font": font = try reader.string(value, key)
-            case "threads": threads = Int(try reader.number(value, key, in: 1...64, integer: true))
+            case "threads":
+                let range = Self.inferenceThreads
+                threads = Int(try reader.number(value, key, in: Double(range.lowerBound)...Double(range.upperBound), integer: true))
+            case "backend":
+                let name = try reader.string(value, key)
+                guard Self.backends.contains(name) else {
+                    throw reader.error(key, "must be \(Self.backends.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(name)\"")
+                }
+                backend = name
             case "server":
                 let url = try reader.string(value, key)
                 guard url.hasPrefix("https://") || url.hasPrefix("http://") else {

@@ -32,7 +32,7 @@ import Testing
     @Test func everyKeyIsRead() throws {
         let c = try parse("""
             {"data_dir": "/srv/k", "language": "en", "model": "/m.kmodel", "catalogue": "/c.json", "font": "Noto Sans CJK SC",
-             "threads": 3, "server": "https://kiosk.city.example", "sync": false, "thumbnails": true,
+             "threads": 3, "backend": "fp32", "server": "https://kiosk.city.example", "sync": false, "thumbnails": true,
              "camera": {"device": "/dev/video2", "modes": ["YUYV:640x480@30"], "exposure": 150, "white_balance": 4600, "focus": "auto"},
              "screen": {"windowed": true, "min_confidence": 0.7, "min_margin": 0.2, "idle_timeout_s": 20}}
             """)
@@ -43,6 +43,7 @@ import Testing
         expected.catalogue = "/c.json"
         expected.font = "Noto Sans CJK SC"
         expected.threads = 3
+        expected.backend = "fp32"
         expected.server = "https://kiosk.city.example"
         expected.sync = false
         expected.thumbnails = true
@@ -61,7 +62,9 @@ import Testing
         #expect(error("{\"screen\": {\"min_confidence\": 1.5}}") == "configuration kiosk.json: screen.min_confidence: must be a number from 0 to 1")
         #expect(error("{\"screen\": {\"idle_timeout_s\": \"10\"}}") == "configuration kiosk.json: screen.idle_timeout_s: must be a number from 1 to 3600")
         #expect(error("{\"screen\": {\"blank\": true}}") == "configuration kiosk.json: screen.blank: is not a known key")
-        #expect(error("{\"threads\": 2.5}") == "configuration kiosk.json: threads: must be a whole number from 1 to 64")
+        #expect(error("{\"threads\": 2.5}") == "configuration kiosk.json: threads: must be a whole number from 1 to 256")
+        #expect(error("{\"threads\": 300}") == "configuration kiosk.json: threads: must be a whole number from 1 to 256")
+        #expect(error("{\"backend\": \"int4\"}") == "configuration kiosk.json: backend: must be \"int8\" or \"fp32\", not \"int4\"")
         #expect(error("{\"data_dir\": \"var/lib/kiosk\"}") == "configuration kiosk.json: data_dir: must be an absolute path, not \"var/lib/kiosk\"")
         #expect(error("{\"server\": \"kiosk.city.example\"}") == "configuration kiosk.json: server: must be an http:// or https:// URL, not \"kiosk.city.example\"")
         #expect(error("{\"camera\": {\"focus\": -3}}") == "configuration kiosk.json: camera.focus: must be \"auto\" or a whole number ≥ 0")
