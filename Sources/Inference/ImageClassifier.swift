@@ -96,7 +96,7 @@ public final class ImageClassifier: Classifier {
     }
 
     private static func isKioskModel(_ path: String) throws(InferenceError) -> Bool {
-        let file = try MappedFile(path: path)
+        let file = try MappedFile.model(path: path)
         return file.bytes.count >= 8 && Array(file.bytes[0..<8]) == KioskModel.magic
     }
 

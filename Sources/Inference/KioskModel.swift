@@ -32,7 +32,7 @@ public final class KioskModel: Sendable {
     /// - Throws: `InferenceError.io`, `.malformedModelFile`, `.unsupportedModelVersion`, `.checksumMismatch`.
     public init(path: String) throws(InferenceError) {
         self.path = path
-        file = try MappedFile(path: path)
+        file = try MappedFile.model(path: path)
         let bytes = file.bytes
         guard bytes.count >= 16 + Self.checksumSize else {
             throw .malformedModelFile(path: path, reason: bytes.isEmpty ? "file is empty" : "file is too short (\(bytes.count) bytes)")

@@ -17,30 +17,69 @@ public struct FileWriteError: Error, Equatable, CustomStringConvertible {
 /// Writes a file so that readers see either the old file or the whole new one, even across a power cut.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileWriteError) {
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let writer = try AtomicFileWriter(path: path, mode: mode)
+        try writer.append(bytes)
+        try writer.commit()
+    }
+}
+
+/// A file written piece by piece (e.g. a clip as frames arrive) that appears under its name only when `commit`
+/// succeeds: until then it is a temporary file beside it, removed if the writer goes away uncommitted.
+public final class AtomicFileWriter {
+    public let path: String
+    private let temporary: String
+    private var fd: Int32
+
+    public init(path: String, mode: mode_t = 0o644) throws(FileWriteError) {
+        self.path = path
+        temporary = "\(path).tmp-\(getpid())"
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0 { throw FileWriteError(path: path, reason: "cannot create (\(String(cString: strerror(errno))))") }
         // open() applies the umask; the mode asked for is what the file must have (e.g. 0600 for secrets).
         _ = fchmod(fd, mode)
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(temporary)
+        }
+    }
+
+    public func append(_ bytes: [UInt8]) throws(FileWriteError) {
+        let result: Result<Void, FileWriteError> = bytes.withUnsafeBytes { raw in
+            do throws(FileWriteError) {
+                try append(raw)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
+        guard fd >= 0 else { throw FileWriteError(path: path, reason: "already committed") }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                #if canImport(Glibc)
-                Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                #else
-                write(fd, raw.baseAddress! + written, raw.count - written)
-                #endif
-            }
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            #else
+            let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
+            #endif
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw FileWriteError(path: path, reason: "cannot write (\(reason))")
-            }
+            if n <= 0 { throw failure("cannot write") }
             written += n
         }
-        if fsync(fd) != 0 || close(fd) != 0 {
+    }
+
+    /// Flushes the file, moves it into place and flushes the rename; after an error nothing is left behind.
+    public func commit() throws(FileWriteError) {
+        guard fd >= 0 else { throw FileWriteError(path: path, reason: "already committed") }
+        if fsync(fd) != 0 { throw failure("cannot flush") }
+        let closed = close(fd)
+        fd = -1
+        if closed != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw FileWriteError(path: path, reason: "cannot flush (\(reason))")
@@ -58,5 +97,14 @@ public enum AtomicFile {
             _ = fsync(dirFD)
             close(dirFD)
         }
+    }
+
+    /// Closes and removes the temporary file; the error to throw.
+    private func failure(_ what: String) -> FileWriteError {
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        fd = -1
+        unlink(temporary)
+        return FileWriteError(path: path, reason: "\(what) (\(reason))")
     }
 }
