@@ -21,6 +21,8 @@ public enum CameraError: Error, Equatable, CustomStringConvertible {
     case badFrame(device: String, reason: String)
     /// Any other failing system call.
     case system(device: String, call: String, errno: Int32)
+    /// A recorded clip that cannot be played (not JPEG frames back to back, or none complete).
+    case badClip(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum CameraError: Error, Equatable, CustomStringConvertible {
         case .timeout(let d, let ms): return "\(d): no frame within \(ms) ms"
         case .badFrame(let d, let r): return "\(d): unusable frame (\(r))"
         case .system(let d, let call, let e): return "\(d): \(call) failed: \(String(cString: strerror(e)))"
+        case .badClip(let p, let r): return "\(p): not a playable MJPEG clip (\(r))"
         }
     }
 

@@ -2,10 +2,17 @@ import Imaging
 import KioskCore
 import Logging
 
-/// Frames from a folder of pictures (JPEG/PNG, in name order), looped at a set rate: the demo's camera and the
-/// tests'. It behaves like the camera: its own thread, newest frame wins, a status.
+/// Frames from a folder of pictures (JPEG/PNG, in name order) or a recorded MJPEG clip (`kiosk camera record`),
+/// looped at a set rate: the demo's camera and the tests'. It behaves like the camera: its own thread, newest
+/// frame wins, a status.
 public final class ReplayFrameSource: CaptureLoopSource {
-    public let pictures: [String]
+    /// The folder's pictures, in the order they play; empty for a clip.
+    public var pictures: [String] {
+        if case .pictures(let paths) = reel { paths } else { [] }
+    }
+    /// Pictures or clip frames that play in turn.
+    public var itemCount: Int { reel.count }
+    private let reel: ReplayReel
     public let framesPerSecond: Double
     public let frameShorterSide: Int?
     /// Frames each picture is shown for before the next (1: a new picture every frame).
@@ -15,15 +22,14 @@ public final class ReplayFrameSource: CaptureLoopSource {
     private let logger: Logger
 
     /// - Parameters:
-    ///   - path: a folder (its pictures in name order) or one picture.
+    ///   - path: a folder (its pictures in name order), one picture, or a clip (`.mjpeg`, `.mjpg`).
     ///   - holdEach: how long each picture stays before the next (zero: the next picture every frame); the demo
     ///     holds each for a few seconds like an item lying on the tray.
-    /// - Throws: `CameraError.noDevice` when the path does not exist or holds no picture.
+    /// - Throws: `CameraError.noDevice` when the path does not exist or holds no picture, `.badClip` for a clip
+    ///   that is not JPEG frames back to back.
     public init(path: String, framesPerSecond: Double = 30, frameShorterSide: Int? = 360, holdEach: Duration = .zero,
                 logger: Logger = Logger(label: "kiosk.camera")) throws(CameraError) {
-        let found = ImageFiles.list(path)
-        guard !found.isEmpty else { throw .noDevice(device: path) }
-        pictures = found
+        reel = try ReplayReel(path: path)
         label = path
         self.framesPerSecond = max(0.1, framesPerSecond)
         framesPerPicture = max(1, Int((holdEach / .seconds(1)) * max(0.1, framesPerSecond)))
@@ -33,8 +39,13 @@ public final class ReplayFrameSource: CaptureLoopSource {
 
     deinit { loop.stop() }
 
+    /// Whether `path` is something to replay (a clip, a picture, a folder with pictures) rather than a device.
+    public static func canPlay(_ path: String) -> Bool {
+        MJPEGClip.isClip(path) || !ImageFiles.list(path).isEmpty
+    }
+
     public func start() {
-        let (pictures, label, logger) = (self.pictures, self.label, self.logger)
+        let (reel, label, logger) = (self.reel, self.label, self.logger)
         let interval = Duration.seconds(1 / framesPerSecond)
         let side = frameShorterSide
         let framesPerPicture = self.framesPerPicture
@@ -43,7 +54,8 @@ public final class ReplayFrameSource: CaptureLoopSource {
             var sequence: UInt64 = 0
             var next = clock.now
             var index = 0
-            mailbox.status = .streaming(device: label, format: "replay of \(pictures.count) pictures")
+            mailbox.status = .streaming(device: label, format: reel.description)
+            let jpeg = JPEGDecoder()
             var unusable = Set<Int>()
             var held: (image: RGBImage, left: Int)?
             while !mailbox.isStopping {
@@ -60,17 +72,17 @@ public final class ReplayFrameSource: CaptureLoopSource {
                     if wait < .zero { next = clock.now } else if !mailbox.pause(for: wait) { break }
                     continue
                 }
-                if unusable.count == pictures.count {
-                    mailbox.status = .failed(device: label, reason: "none of its \(pictures.count) pictures can be decoded")
+                if unusable.count == reel.count {
+                    mailbox.status = .failed(device: label, reason: "none of its \(reel.count) pictures or frames can be decoded")
                     _ = mailbox.pause(for: .seconds(3600 * 24 * 365))
                     break
                 }
-                let slot = index % pictures.count
+                let slot = index % reel.count
                 index += 1
                 if unusable.contains(slot) { continue }
                 let started = clock.now
                 do {
-                    let image = try ImageDecoder.decode(file: pictures[slot], minimumShorterSide: side)
+                    let image = try reel.decode(slot, side: side, jpeg: jpeg)
                     held = (image, framesPerPicture - 1)
                     sequence += 1
                     let now = clock.now

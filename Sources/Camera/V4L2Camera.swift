@@ -108,7 +108,7 @@ public final class V4L2Camera: CaptureLoopSource {
         case .busy: return .busy(device: device)
         case .disconnected(let what): return .lost(device: device, reason: what == device ? "disconnected" : "no frames")
         case .timeout: return .lost(device: device, reason: "no frames")
-        case .permissionDenied, .notACaptureDevice, .unsupportedFormat: return .failed(device: device, reason: error.description)
+        case .permissionDenied, .notACaptureDevice, .unsupportedFormat, .badClip: return .failed(device: device, reason: error.description)
         case .badFrame, .system: return .lost(device: device, reason: error.description)
         }
     }

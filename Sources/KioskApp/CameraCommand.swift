@@ -10,12 +10,13 @@ import Glibc
 struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "camera", abstract: "Inspect and test the tray camera.",
-        subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self, CameraBenchCommand.self])
+        subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self, CameraRecordCommand.self,
+                      CameraBenchCommand.self])
 }
 
 /// How to open the camera, for the camera commands: the device and its controls.
 struct CameraOptions: ParsableArguments {
-    @Option(name: .long, help: "V4L2 device (for stats also a folder of pictures to replay).")
+    @Option(name: .long, help: "V4L2 device (for stats also a folder of pictures or a clip to replay).")
     var device = "/dev/video0"
 
     @OptionGroup var controls: CameraControlOptions
@@ -207,8 +208,7 @@ struct CameraStatsCommand: ParsableCommand {
         var settings = try camera.settings()
         settings.frameShorterSide = frameSide > 0 ? frameSide : nil
         let source: any FrameSource
-        let isFolder = ImageFiles.list(settings.device).count > 0
-        if isFolder {
+        if ReplayFrameSource.canPlay(settings.device) {
             do {
                 source = try ReplayFrameSource(path: settings.device, frameShorterSide: settings.frameShorterSide)
             } catch {

@@ -14,7 +14,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the touchscreen kiosk (the default command).")
 
-    @Option(name: .long, help: "V4L2 camera device, or a folder of pictures to replay as the camera (default /dev/video0).")
+    @Option(name: .long, help: "V4L2 camera device, or a folder of pictures or a clip (kiosk camera record) to replay as the camera (default /dev/video0).")
     var camera: String?
 
     @OptionGroup var cameraControls: CameraControlOptions
@@ -49,8 +49,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Frames per second when --camera is a folder.")
     var replayFps: Double = 30
 
-    @Option(name: .long, help: "Seconds each picture stays when --camera is a folder (like an item on the tray).")
-    var replayHold: Double = 5
+    @Option(name: .long, help: "Seconds each picture stays when --camera is a folder (like an item on the tray; default 5), or each frame of a clip (default 0: as recorded).")
+    var replayHold: Double?
 
     @Option(name: .long, help: "Threads for inference (default: all cores but one, which the screen keeps).")
     var threads: Int?
@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
         if let size, Self.parseSize(size) == nil { throw ValidationError("--size \(size): expected WIDTHxHEIGHT, e.g. 1280x800") }
         try InferenceThreads.validate(threads)
         if !(0.1...120).contains(replayFps) { throw ValidationError("--replay-fps must be between 0.1 and 120") }
-        if !(0...3600).contains(replayHold) { throw ValidationError("--replay-hold must be between 0 and 3600 seconds") }
+        if let replayHold, !(0...3600).contains(replayHold) { throw ValidationError("--replay-hold must be between 0 and 3600 seconds") }
     }
 
     static func parseSize(_ text: String) -> (width: Int, height: Int)? {
@@ -174,9 +174,11 @@ struct RunCommand: ParsableCommand {
 
     private func makeCamera(_ camera: String, file: KioskConfiguration.Camera) throws -> any FrameSource {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: camera, isDirectory: &isDirectory), isDirectory.boolValue {
+        let isFolder = FileManager.default.fileExists(atPath: camera, isDirectory: &isDirectory) && isDirectory.boolValue
+        if isFolder || ReplayFrameSource.canPlay(camera) {
             do {
-                return try ReplayFrameSource(path: camera, framesPerSecond: replayFps, holdEach: .milliseconds(Int(replayHold * 1000)))
+                let hold = replayHold ?? (MJPEGClip.isClip(camera) ? 0 : 5)
+                return try ReplayFrameSource(path: camera, framesPerSecond: replayFps, holdEach: .milliseconds(Int(hold * 1000)))
             } catch {
                 throw fail("--camera \(camera): \(error)")
             }
