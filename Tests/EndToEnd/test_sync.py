@@ -22,6 +22,7 @@ import threading
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import gzip
 
@@ -141,6 +142,49 @@ class FaultProxy:
 POSTGRES = os.environ.get("KIOSK_TEST_POSTGRES")  # a role that may create databases; scripts/setup-postgres
 
 
+class ForwardProxy:
+    """A plain HTTP forward proxy (what a city network may require): takes absolute-form requests, forwards them
+    and counts what it forwarded."""
+
+    def __init__(self):
+        import http.client
+        import http.server
+        proxy = self
+        self.forwarded = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def relay(self):
+                url = urllib.parse.urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                upstream = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+                upstream.request(self.command, url.path or "/", body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                proxy.forwarded.append((self.command, self.path))
+                self.send_response(answer.status)
+                for k, v in answer.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_POST = relay
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def psql(url, sql):
     result = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], capture_output=True, text=True)
     if result.returncode != 0:
@@ -197,9 +241,9 @@ class World:
         subprocess.run([WRITER, self.data, str(count), self.name, str(clock_offset_ms)], check=True,
                        stdout=subprocess.DEVNULL)
 
-    def sync(self, *extra, timeout=120):
+    def sync(self, *extra, timeout=120, env=None):
         return subprocess.run([KIOSK, "sync", "--data-dir", self.data, "--timeout", "2", *extra],
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, env=env)
 
     def kiosk_ids(self, pending_only=False):
         with sqlite3.connect(os.path.join(self.data, "records.sqlite")) as c:
@@ -269,6 +313,33 @@ class SyncTest(unittest.TestCase):
         w.enroll(w.port)  # the new server process listens elsewhere
         self.assertNotEqual(port, None)
         self.assertEqual(w.sync().returncode, 0)
+        w.assert_exactly_once()
+
+    def test_the_proxy_from_the_environment_is_used_unless_no_proxy_says_otherwise(self):
+        w = World(self)
+        proxy = ForwardProxy()
+        self.addCleanup(proxy.close)
+        w.enroll(w.port)
+        w.write(20)
+        base = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+        result = w.sync("--batch-size", "10", env={**base, "http_proxy": f"http://127.0.0.1:{proxy.port}"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(proxy.forwarded, [("POST", f"http://127.0.0.1:{w.port}/api/v1/records")] * 2)
+        # no_proxy names the server: straight there.
+        w.write(5)
+        result = w.sync(env={**base, "http_proxy": f"http://127.0.0.1:{proxy.port}", "no_proxy": "127.0.0.1"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(proxy.forwarded), 2)
+        # A proxy that is down is a clear, transient error; nothing is lost.
+        w.write(5)
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))
+        dead_port = dead.getsockname()[1]
+        dead.close()
+        result = w.sync(env={**base, "http_proxy": f"http://127.0.0.1:{dead_port}"})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("unreachable", result.stderr)
+        self.assertEqual(w.sync(env=base).returncode, 0)
         w.assert_exactly_once()
 
     def test_faults_kiosk_killed_server_restarted_and_wrong_clock(self):
