@@ -3,17 +3,18 @@ internal import COpenBLAS
 /// The fp32 reference path: im2col + OpenBLAS `cblas_sgemm`, NCHW. It calibrates the int8 model, serves as an
 /// independent oracle in tests, and is the fallback when the int8 backend cannot run.
 ///
-/// Buffers are planned and allocated at init; `run` allocates nothing.
+/// Buffers and threads are set up at init; `run` allocates nothing. Convolutions are split by output columns
+/// across a `GemmTeam`, with OpenBLAS itself single-threaded (its threading allocates on every call).
 final class FP32Backend {
     let network: Network
     private let plan: MemoryPlan
     private let buffers: [UnsafeMutablePointer<Float>]
     private let columns: UnsafeMutablePointer<Float>
-    private let threads: Int
+    private let team: GemmTeam
 
     init(network: Network, threads: Int) {
         self.network = network
-        self.threads = max(1, threads)
+        team = GemmTeam(threads: threads)
         plan = MemoryPlan(network: network)
         buffers = plan.bufferSizes.map { size in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(size, 1))
@@ -50,7 +51,7 @@ final class FP32Backend {
         observe: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)? = nil
     ) {
         precondition(input.count == network.input.count && logits.count == network.classCount, "wrong buffer sizes")
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(1)
         let inputBuffer = tensor(0)
         _ = inputBuffer.update(fromContentsOf: input)
         observe?(0, inputBuffer)
@@ -82,27 +83,20 @@ final class FP32Backend {
         let m = c.outputChannels / c.groups
         let pointwise = Self.isPointwise(c)
         c.weights.withUnsafeBufferPointer { weights in
-            for g in 0..<c.groups {
-                let groupInput = src + g * c.inputChannelsPerGroup * inShape.height * inShape.width
-                let cols: UnsafePointer<Float>
-                if pointwise {
-                    cols = UnsafePointer(groupInput)
-                } else {
-                    im2col(c, input: groupInput, inShape: inShape, outShape: outShape)
-                    cols = UnsafePointer(columns)
+            c.bias.withUnsafeBufferPointer { bias in
+                for g in 0..<c.groups {
+                    let groupInput = src + g * c.inputChannelsPerGroup * inShape.height * inShape.width
+                    let cols: UnsafePointer<Float>
+                    if pointwise {
+                        cols = UnsafePointer(groupInput)
+                    } else {
+                        im2col(c, input: groupInput, inShape: inShape, outShape: outShape)
+                        cols = UnsafePointer(columns)
+                    }
+                    team.run(GemmTeam.Product(
+                        m: m, n: n, k: k, a: weights.baseAddress! + g * m * k, b: cols, c: dst + g * m * n,
+                        bias: bias.baseAddress! + g * m, relu: c.relu))
                 }
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    weights.baseAddress! + g * m * k, Int32(k), cols, Int32(n), 0, dst + g * m * n, Int32(n))
-            }
-        }
-        for o in 0..<c.outputChannels {
-            let row = dst + o * n
-            let b = c.bias[o]
-            if c.relu {
-                for i in 0..<n { row[i] = max(row[i] + b, 0) }
-            } else {
-                for i in 0..<n { row[i] += b }
             }
         }
     }

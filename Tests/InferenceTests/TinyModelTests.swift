@@ -41,6 +41,20 @@ struct TinyModelTests {
         for (a, b) in zip(logits, reference) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b))) }
     }
 
+    /// The fp32 backend splits each convolution's columns across its threads: any team size gives the same logits,
+    /// also when a layer has fewer columns than the team can share.
+    @Test(arguments: [2, 3, 5])
+    func fp32GivesTheSameLogitsOnAnyNumberOfThreads(threads: Int) throws {
+        let input = try floats("tiny-input.f32")
+        let one = try ImageClassifier(modelPath: fixture("tiny-resnet.onnx"), backend: .fp32, threads: 1, labels: labels)
+        let team = try ImageClassifier(modelPath: fixture("tiny-resnet.onnx"), backend: .fp32, threads: threads, labels: labels)
+        let reference = try one.logits(planar: input)
+        for _ in 0..<3 {
+            let logits = try team.logits(planar: input)
+            for (a, b) in zip(logits, reference) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+        }
+    }
+
     @Test func int8ModelFileRoundTripsAndStaysCloseToFP32() throws {
         let path = try quantizedTinyModel("roundtrip.kmodel")
         defer { unlink(path) }
