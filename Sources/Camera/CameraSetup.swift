@@ -3,6 +3,17 @@ import Logging
 
 /// Negotiation and controls: what happens between opening the device and starting the stream.
 public enum CameraSetup {
+    /// Opens the device, negotiates the first mode it offers, applies the controls and starts streaming.
+    public static func openStreaming(_ settings: CameraSettings, logger: Logger) throws(CameraError)
+        -> (device: V4L2Device, format: NegotiatedFormat)
+    {
+        let device = try V4L2Device(path: settings.device)
+        let format = try negotiate(device, modes: settings.modes)
+        applyControls(device, settings: settings, logger: logger)
+        try device.startStreaming(bufferCount: settings.bufferCount)
+        return (device, format)
+    }
+
     /// Sets the first mode the device offers (format, then size, then rate) and returns what the driver agreed to.
     /// - Throws: `CameraError.unsupportedFormat` listing what the device offers when none fits.
     public static func negotiate(_ device: V4L2Device, modes: [CaptureMode]) throws(CameraError) -> NegotiatedFormat {

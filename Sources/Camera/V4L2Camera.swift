@@ -33,10 +33,7 @@ public final class V4L2Camera: CaptureLoopSource {
         while !mailbox.isStopping {
             do throws(CameraError) {
                 mailbox.status = .starting(device: settings.device)
-                let device = try V4L2Device(path: settings.device)
-                let format = try CameraSetup.negotiate(device, modes: settings.modes)
-                CameraSetup.applyControls(device, settings: settings, logger: logger)
-                try device.startStreaming(bufferCount: settings.bufferCount)
+                let (device, format) = try CameraSetup.openStreaming(settings, logger: logger)
                 opened += 1
                 if opened > 1 { mailbox.updateStatistics { $0.reconnects += 1 } }
                 logger.info("camera streaming", metadata: [

@@ -26,6 +26,22 @@ struct CameraOptions: ParsableArguments {
     }
 }
 
+/// How a command that takes frames from the camera waits for them.
+struct FrameWaitOptions: ParsableArguments {
+    @Option(name: .long, help: "Frames to let pass first, so automatic exposure can settle.")
+    var skip = 5
+
+    @Option(name: .long, help: "Seconds to wait for each frame.")
+    var timeout = 5.0
+
+    var timeoutMilliseconds: Int { Int(timeout * 1000) }
+
+    func validate() throws {
+        guard (0...1000).contains(skip) else { throw ValidationError("--skip must be between 0 and 1000") }
+        guard (0.1...60).contains(timeout) else { throw ValidationError("--timeout must be between 0.1 and 60 seconds") }
+    }
+}
+
 /// Capture mode and controls, shared by the camera commands and `kiosk run`. Unset options fall back to the
 /// configuration file's `camera` section, then to the defaults (the built-in modes, everything automatic).
 struct CameraControlOptions: ParsableArguments {
@@ -133,22 +149,15 @@ struct CameraSnapshotCommand: ParsableCommand {
     @Option(name: .long, help: "JPEG file to write.")
     var out: String
 
-    @Option(name: .long, help: "Frames to let pass first, so automatic exposure can settle.")
-    var skip = 5
-
-    @Option(name: .long, help: "Seconds to wait for each frame.")
-    var timeout = 5.0
+    @OptionGroup var waiting: FrameWaitOptions
 
     func run() throws {
         let settings = try camera.settings()
         do {
-            let device = try V4L2Device(path: settings.device)
-            let format = try CameraSetup.negotiate(device, modes: settings.modes)
-            CameraSetup.applyControls(device, settings: settings, logger: .init(label: "kiosk.camera"))
-            try device.startStreaming(bufferCount: settings.bufferCount)
+            let (device, format) = try CameraSetup.openStreaming(settings, logger: .init(label: "kiosk.camera"))
             let converter = FrameConverter()
-            let image = try Self.capture(device: device, format: format, converter: converter, skip: skip,
-                                         timeoutMilliseconds: Int(timeout * 1000))
+            let image = try Self.capture(device: device, format: format, converter: converter, skip: waiting.skip,
+                                         timeoutMilliseconds: waiting.timeoutMilliseconds)
             device.stopStreaming()
             let jpeg = try JPEGEncoder().encode(image, quality: 92, destination: out)
             try AtomicFile.write(jpeg, to: out)

@@ -28,25 +28,17 @@ struct CameraRecordCommand: ParsableCommand {
     @Option(name: .long, help: "How long to record, in seconds (at most 3600).")
     var seconds = 10.0
 
-    @Option(name: .long, help: "Frames to let pass first, so automatic exposure can settle.")
-    var skip = 5
-
-    @Option(name: .long, help: "Seconds to wait for each frame.")
-    var timeout = 5.0
+    @OptionGroup var waiting: FrameWaitOptions
 
     func validate() throws {
         guard MJPEGClip.isClip(out) else { throw ValidationError("--out \(out): a clip's name ends in .mjpeg or .mjpg") }
         guard (0.1...3600).contains(seconds) else { throw ValidationError("--seconds must be between 0.1 and 3600") }
-        guard (0...1000).contains(skip) else { throw ValidationError("--skip must be between 0 and 1000") }
     }
 
     func run() throws {
         let settings = try camera.settings()
         do {
-            let device = try V4L2Device(path: settings.device)
-            let format = try CameraSetup.negotiate(device, modes: settings.modes)
-            CameraSetup.applyControls(device, settings: settings, logger: .init(label: "kiosk.camera"))
-            try device.startStreaming(bufferCount: settings.bufferCount)
+            let (device, format) = try CameraSetup.openStreaming(settings, logger: .init(label: "kiosk.camera"))
             defer { device.stopStreaming() }
             let writer = try AtomicFileWriter(path: out)
             let recorder = ClipRecorder(format: format, device: settings.device)
@@ -56,11 +48,11 @@ struct CameraRecordCommand: ParsableCommand {
             var start: ContinuousClock.Instant?
             while !recordingInterrupted.load(ordering: .relaxed), start.map({ clock.now - $0 < .seconds(seconds) }) ?? true {
                 seen += 1
-                let keep = seen > skip
+                let keep = seen > waiting.skip
                 if keep && start == nil { start = clock.now }
                 let frame: [UInt8]?
                 do {
-                    frame = try device.withNewestFrame(timeoutMilliseconds: Int(timeout * 1000)) { buffer in
+                    frame = try device.withNewestFrame(timeoutMilliseconds: waiting.timeoutMilliseconds) { buffer in
                         keep ? recorder.frame(from: buffer.bytes, skippedBefore: buffer.skippedBefore) : nil
                     }
                 } catch {
