@@ -3,9 +3,14 @@ import KioskCore
 import Testing
 
 struct AtomicFileTests {
-    @Test func replacesTheWholeFileWithTheModeAskedFor() throws {
+    static func makeFolder() throws -> String {
         let folder = NSTemporaryDirectory() + "kiosk-atomic-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func replacesTheWholeFileWithTheModeAskedFor() throws {
+        let folder = try Self.makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/secret.json"
         try AtomicFile.write(Array("old".utf8), to: path)
@@ -18,8 +23,7 @@ struct AtomicFileTests {
     }
 
     @Test func aWriterShowsTheFileOnlyWhenCommittedAndLeavesNothingWhenAbandoned() throws {
-        let folder = NSTemporaryDirectory() + "kiosk-atomic-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try Self.makeFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/clip.mjpeg"
         try AtomicFile.write(Array("previous clip".utf8), to: path)
