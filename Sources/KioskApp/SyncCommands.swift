@@ -106,7 +106,7 @@ extension SyncCommand {
                 throw fail(error.description)
             }
         }
-        let pending = (try? store.summary().pending) ?? 0
+        let pending = (try? store.pendingCount()) ?? 0
         print("pushing \(pending) pending records to \(enrollment.server) as \(enrollment.kiosk)")
         do {
             let report = try outbox.pushAll { report, remaining in

@@ -75,7 +75,7 @@ public final class Outbox {
                 report.sent += batch.count
                 report.accepted += answer.accepted
                 report.duplicates += answer.duplicates
-                let remaining = (try? store.summary().pending) ?? 0
+                let remaining = (try? store.pendingCount()) ?? 0
                 progress(report, remaining)
                 if held.count < batch.count {
                     throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records")

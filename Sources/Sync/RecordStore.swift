@@ -168,6 +168,14 @@ public final class RecordStore {
         try records(where: "synced_at_ms IS NULL AND refused_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
     }
 
+    /// How many records are pending (cheaper than `summary`, for a push's progress).
+    public func pendingCount() throws(StoreError) -> Int {
+        var count = 0
+        try db.prepare("SELECT COUNT(*) FROM records WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL")
+            .query { row in count = Int(row.integer(0)) }
+        return count
+    }
+
     /// The newest record, if any.
     public func latest() throws(StoreError) -> ScanRecord? {
         try records(where: "1 ORDER BY sequence DESC LIMIT 1", []).first

@@ -110,7 +110,7 @@ public final class SyncWorker: Sendable {
         do {
             enrollment = try Enrollment.load(dataDirectory: settings.dataDirectory)
             store = try RecordStore(dataDirectory: settings.dataDirectory)
-            pending = try store.summary().pending
+            pending = try store.pendingCount()
         } catch {
             logger.error("sync cannot read its store", metadata: ["error": "\(error)"])
             return .storeUnreadable

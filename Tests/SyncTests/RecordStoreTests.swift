@@ -72,6 +72,7 @@ struct RecordStoreTests {
         #expect(try store.pending(limit: 10).map(\.id) == [records[0].id, records[3].id])
         var summary = try store.summary()
         #expect(summary.total == 4 && summary.pending == 2 && summary.refused == 1)
+        #expect(try store.pendingCount() == 2)
         #expect(summary.latestRefusal == "unknown category")
         // Never purged: it has not reached the server.
         #expect(try store.purgeSynced(nowMilliseconds: Int64.max / 2) == 1)
