@@ -67,8 +67,8 @@ struct CameraRecordCommand: ParsableCommand {
             let elapsed = start.map { clock.now - $0 } ?? .zero
             guard recorder.frames > 0 else { throw fail("\(settings.device): no usable frame in \(seconds) s (\(recorder.corrupt) corrupt)") }
             try writer.commit()
-            let rate = Double(recorder.frames) / max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            print("\(out): \(recorder.frames) frames \(format.width)x\(format.height) in \(String(format: "%.1f", rate)) fps from "
+            let rate = Double(recorder.frames) / max(0.001, elapsed.milliseconds / 1000)
+            print("\(out): \(recorder.frames) frames \(format.width)x\(format.height) at \(String(format: "%.1f", rate)) fps from "
                   + "\(settings.device) (\(format)), \(recorder.bytes / 1024) KiB"
                   + (recorder.corrupt > 0 ? ", \(recorder.corrupt) corrupt frames left out" : "")
                   + (recorder.skipped > 0 ? ", \(recorder.skipped) frames skipped while writing" : ""))
