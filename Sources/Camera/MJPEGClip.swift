@@ -1,3 +1,5 @@
+import Imaging
+
 /// A recorded clip: JPEG frames one after another, what `kiosk camera record` writes and what ffmpeg and
 /// GStreamer call a raw MJPEG stream. Frames are found by walking each JPEG's marker segments and, after a scan
 /// header, its entropy-coded data up to the next marker — not by searching for FF D9, which also occurs inside an
@@ -6,10 +8,7 @@ public enum MJPEGClip {
     public static let extensions: Set<String> = ["mjpeg", "mjpg"]
 
     /// Whether `path` names a clip by its extension.
-    public static func isClip(_ path: String) -> Bool {
-        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
-        return extensions.contains(path[path.index(after: dot)...].lowercased())
-    }
+    public static func isClip(_ path: String) -> Bool { ImageFiles.hasExtension(path, in: extensions) }
 
     public struct Index: Sendable, Equatable {
         /// Byte ranges of the complete frames, in order.

@@ -19,7 +19,10 @@ public enum ImageFiles {
         return found.sorted()
     }
 
-    public static func isPicture(_ path: String) -> Bool {
+    public static func isPicture(_ path: String) -> Bool { hasExtension(path, in: extensions) }
+
+    /// Whether the file name in `path` ends in one of `extensions` (lower case, without the dot), in any case.
+    public static func hasExtension(_ path: String, in extensions: Set<String>) -> Bool {
         guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
         return extensions.contains(path[path.index(after: dot)...].lowercased())
     }
