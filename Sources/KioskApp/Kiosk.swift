@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 import KioskCore
 import Logging
 
@@ -53,6 +54,14 @@ enum InferenceThreads {
     }
 }
 
+/// `--backend` and the configuration's `backend` (whose names `KioskConfiguration.backends` lists).
 enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
     case int8, fp32
+
+    var engine: ImageClassifier.Backend {
+        switch self {
+        case .int8: .int8
+        case .fp32: .fp32
+        }
+    }
 }

@@ -189,7 +189,7 @@ struct RunCommand: ParsableCommand {
     private func makeEngine(model explicit: String?, backend: BackendChoice, threads: Int?) -> InferenceWorker {
         // One core stays free for the screen and the camera when there are several.
         let threads = threads ?? max(1, ImageClassifier.defaultThreads - 1)
-        let preferred: ImageClassifier.Backend = backend == .int8 ? .int8 : .fp32
+        let preferred = backend.engine
         let logger = Logger(label: "kiosk.engine")
         return InferenceWorker {
             let path: String

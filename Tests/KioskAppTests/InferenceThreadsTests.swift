@@ -1,4 +1,5 @@
 import ArgumentParser
+import KioskCore
 import Testing
 
 @testable import KioskApp
@@ -19,5 +20,13 @@ struct InferenceThreadsTests {
         } catch {
             #expect(Kiosk.message(for: error) == "--threads must be between 1 and 256, not \(arguments[2])")
         }
+    }
+}
+
+/// The configuration file names the same backends as `--backend`, and each maps to its engine backend.
+struct BackendChoiceTests {
+    @Test func theFileAndTheCommandLineNameTheSameBackends() {
+        #expect(KioskConfiguration.backends == BackendChoice.allCases.map(\.rawValue))
+        #expect(BackendChoice.allCases.map(\.engine.rawValue) == BackendChoice.allCases.map(\.rawValue))
     }
 }
