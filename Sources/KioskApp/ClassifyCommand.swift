@@ -2,6 +2,7 @@ import ArgumentParser
 import Imaging
 import Inference
 import KioskCore
+import Screens
 import Sync
 
 import Foundation
@@ -12,7 +13,7 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Flag(name: .long, help: "One JSON object per line instead of text.")
+    @Flag(name: .long, help: "One JSON object per line instead of text; 'asked' says whether the touchscreen, with its default thresholds and the catalogue's safety rules, would ask the resident instead of answering.")
     var json = false
 
     @Option(name: .long, help: "Language of names and guidance: zh or en.")
@@ -44,6 +45,7 @@ struct ClassifyCommand: ParsableCommand {
         if !unmapped.isEmpty && !json {
             FileHandleOutput.standardError("kiosk: warning: the catalogue has no bin for labels \(unmapped.joined(separator: ", "))\n")
         }
+        let policy = AnswerPolicy(settings: ScreenSettings(), catalogue: catalogue)
         let store = record ? try data.openStore() : nil
         let kiosk = record ? try data.kioskName() : ""
         let modelVersion = String((loaded.classifier.model?.checksum ?? "onnx").prefix(16))
@@ -78,7 +80,7 @@ struct ClassifyCommand: ParsableCommand {
                     throw fail("\(error); \(path) was not recorded")
                 }
             }
-            print(json ? jsonLine(path, result, ms, catalogue) : text(path, result, ms, catalogue))
+            print(json ? jsonLine(path, result, ms, catalogue, policy) : text(path, result, ms, catalogue))
         }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -94,13 +96,14 @@ struct ClassifyCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func jsonLine(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue) -> String {
+    private func jsonLine(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue, _ policy: AnswerPolicy) -> String {
         // Written by hand so that the keys keep the documented order.
         let topk = result.top(3).map { "{\"label\":\(JSONText.string($0.label)),\"p\":\(JSONText.number(Double($0.probability)))}" }
         let category = catalogue.category(forLabel: result.top.label).map { JSONText.string($0.rawValue) } ?? "null"
         return "{\"image\":\(JSONText.string(path)),\"label\":\(JSONText.string(result.top.label)),\"category\":\(category),"
             + "\"confidence\":\(JSONText.number(Double(result.top.probability))),\"topk\":[\(topk.joined(separator: ","))],"
-            + "\"ms\":\(JSONText.number(ms, digits: 3))}"
+            + "\"ms\":\(JSONText.number(ms, digits: 3)),\"asked\":\(!policy.answersByItself(result)),"
+            + "\"other_bins\":\(JSONText.number(Double(catalogue.probabilityOutsideTopBin(result))))}"
     }
 }
 

@@ -30,6 +30,10 @@ public struct Catalogue: Sendable, Codable {
     public var labels: [String: LabelInfo]
     /// The kiosk screens' own words (prompts, buttons, problem messages) by key; checked by the app at start.
     public var messages: [String: LocalizedText]?
+    /// Rules against harmful answers (bin guards, look-alikes); none when absent.
+    public var safety: SafetyRules?
+
+    public var safetyRules: SafetyRules { safety ?? .none }
 
     /// The guidance shown for an answer: a few lines for that item and its bin.
     public struct Guidance: Sendable, Hashable {
@@ -62,6 +66,9 @@ public struct Catalogue: Sendable, Codable {
             if info.guidance.zh.isEmpty || info.guidance.en.isEmpty {
                 throw .invalid(source: source, reason: "category \(info.id.rawValue): guidance is empty")
             }
+        }
+        if let problem = safetyRules.problems(labels: labels).first {
+            throw .invalid(source: source, reason: "safety: \(problem)")
         }
     }
 

@@ -58,6 +58,8 @@ public enum ScreenAction: Hashable, Sendable {
     case browse
     case chooseCategory(WasteCategory)
     case back
+    /// The result's look-alike line: the item is the look-alike (e.g. a spray can, not metal): its bin instead.
+    case chooseLookAlike
 }
 
 /// A finished interaction, to be stored as a scan record.

@@ -76,12 +76,38 @@ public struct ScreenLayout: Sendable {
         return Rect(x: margin, y: height - unit * 16 - margin, width: w, height: unit * 16)
     }
 
-    /// Not sure: up to three guesses stacked, then "browse categories".
+    /// Result: the frame that was judged, square (the model looks at the middle of the frame), right of the text.
+    public var resultPicture: Rect {
+        let top = banner.maxY + margin
+        let side = min(doneButton.y - margin - top, width * 40 / 100)
+        return Rect(x: width - margin - side, y: top, width: side, height: side)
+    }
+
+    /// Result: the text column left of the picture (item name, guidance, confidence).
+    public var resultText: Rect {
+        let top = banner.maxY + margin
+        return Rect(x: margin, y: top, width: resultPicture.x - 2 * margin, height: doneButton.y - margin - top)
+    }
+
+    /// Result: the look-alike line ("a spray can? It is hazardous"), a button along the bottom of the text column.
+    public var lookAlikeButton: Rect {
+        let text = resultText
+        return Rect(x: text.x, y: text.maxY - unit * 12, width: text.width, height: unit * 12)
+    }
+
+    /// Not sure: up to three guesses stacked on the left, then "browse categories".
     public func guessButton(_ index: Int) -> Rect {
         let top = languageToggle.maxY + margin + unit * 10
         let h = unit * 15
-        let w = width * 80 / 100
-        return Rect(x: (width - w) / 2, y: top + index * (h + unit * 3), width: w, height: h)
+        let w = width * 60 / 100
+        return Rect(x: margin, y: top + index * (h + unit * 3), width: w, height: h)
+    }
+
+    /// Not sure: the frame that was judged, square, right of the guesses.
+    public var notSurePicture: Rect {
+        let first = guessButton(0), last = guessButton(2)
+        let side = min(width - margin - (first.maxX + margin), last.maxY - first.y)
+        return Rect(x: width - margin - side, y: first.y, width: side, height: side)
     }
 
     public var browseButton: Rect {
@@ -106,14 +132,16 @@ public struct ScreenLayout: Sendable {
         return Rect(x: margin, y: height - unit * 14 - margin, width: w, height: unit * 14)
     }
 
-    /// Every button on a screen with what it does (the not-sure screen needs the guesses it offers).
-    public func buttons(for screen: Screen, guesses: [String]) -> [(Rect, ScreenAction)] {
+    /// Every button on a screen with what it does (the not-sure screen needs the guesses it offers, the result
+    /// screen whether it shows a look-alike line).
+    public func buttons(for screen: Screen, guesses: [String], lookAlike: Bool = false) -> [(Rect, ScreenAction)] {
         var result: [(Rect, ScreenAction)] = [(languageToggle, .toggleLanguage)]
         switch screen {
         case .ready, .emptyTray:
             result.append((Rect(x: 0, y: 0, width: width, height: height), .scan))
         case .result:
             result += [(doneButton, .done), (notRightButton, .notRight)]
+            if lookAlike { result.append((lookAlikeButton, .chooseLookAlike)) }
         case .notSure:
             for (i, label) in guesses.prefix(3).enumerated() { result.append((guessButton(i), .choose(label))) }
             result.append((browseButton, .browse))
@@ -129,7 +157,7 @@ public struct ScreenLayout: Sendable {
     }
 
     /// What a tap at (x, y) means; the first button that contains the point wins (the language toggle first).
-    public func action(atX x: Int, y: Int, screen: Screen, guesses: [String]) -> ScreenAction? {
-        buttons(for: screen, guesses: guesses).first { $0.0.contains(x: x, y: y) }?.1
+    public func action(atX x: Int, y: Int, screen: Screen, guesses: [String], lookAlike: Bool = false) -> ScreenAction? {
+        buttons(for: screen, guesses: guesses, lookAlike: lookAlike).first { $0.0.contains(x: x, y: y) }?.1
     }
 }

@@ -28,8 +28,10 @@ public struct ScreenMachine: Sendable {
     }
 
     public let settings: ScreenSettings
+    /// When the model's answer is shown by itself, and the look-alikes it is shown with.
+    public let policy: AnswerPolicy
     /// Labels the catalogue can map to a bin; other labels are never offered as an answer.
-    public let knownLabels: Set<String>
+    public var knownLabels: Set<String> { policy.knownLabels }
 
     public private(set) var language: Language
     /// Problems now present, with a detail line for the technician.
@@ -44,10 +46,20 @@ public struct ScreenMachine: Sendable {
     private var deadline: ContinuousClock.Instant?
     private var nextScan: UInt64 = 1
 
-    public init(settings: ScreenSettings, knownLabels: Set<String>, language: Language) {
+    public init(settings: ScreenSettings, policy: AnswerPolicy, language: Language) {
         self.settings = settings
-        self.knownLabels = knownLabels
+        self.policy = policy
         self.language = language
+    }
+
+    /// A machine with the catalogue's labels and safety rules.
+    public init(settings: ScreenSettings, catalogue: Catalogue, language: Language) {
+        self.init(settings: settings, policy: AnswerPolicy(settings: settings, catalogue: catalogue), language: language)
+    }
+
+    /// A machine with thresholds alone (no safety rules).
+    public init(settings: ScreenSettings, knownLabels: Set<String>, language: Language) {
+        self.init(settings: settings, policy: AnswerPolicy(settings: settings, knownLabels: knownLabels), language: language)
     }
 
     /// The screen to draw: Ready gives way to the most serious problem.
@@ -62,10 +74,13 @@ public struct ScreenMachine: Sendable {
         return Array(classification.ranked.filter { knownLabels.contains($0.label) }.prefix(3))
     }
 
-    /// Whether the model's answer is clear enough to show without asking.
-    public func isConfident(_ c: Classification) -> Bool {
-        knownLabels.contains(c.top.label) && c.top.probability >= settings.minimumConfidence
-            && c.margin >= settings.minimumMargin
+    /// Whether the model's answer is clear and safe enough to show without asking.
+    public func isConfident(_ c: Classification) -> Bool { policy.answersByItself(c) }
+
+    /// The look-alike warning on the result screen: its item may be mistaken for one of another bin.
+    public var lookAlike: SafetyRules.LookAlike? {
+        guard case .result(_, .label(let label), _) = base else { return nil }
+        return policy.lookAlike(forLabel: label)
     }
 
     /// Applies one event at time `now`; returns what the caller must do.
@@ -123,6 +138,9 @@ public struct ScreenMachine: Sendable {
             return finish()
         case (.result(let id, _, _), .notRight):
             base = .notSure(id)
+        case (.result(let id, _, _), .chooseLookAlike):
+            guard let lookAlike else { return [] }
+            base = .result(id, shown: .category(lookAlike.category), corrected: true)
         case (.notSure(let id), .choose(let label)) where guesses.contains(where: { $0.label == label }):
             base = .result(id, shown: .label(label), corrected: label != classification?.top.label)
         case (.notSure(let id), .browse):

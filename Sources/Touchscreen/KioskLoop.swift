@@ -70,7 +70,7 @@ public final class KioskLoop {
         self.records = records
         self.heartbeat = heartbeat
         self.logger = logger
-        machine = ScreenMachine(settings: configuration.settings, knownLabels: Set(configuration.catalogue.labels.keys),
+        machine = ScreenMachine(settings: configuration.settings, catalogue: configuration.catalogue,
                                 language: configuration.language)
         display = try Display(title: "Waste sorting kiosk", windowed: configuration.windowed, size: configuration.windowSize)
         renderer = try ScreenRenderer(display: display, font: configuration.font, catalogue: configuration.catalogue,
@@ -150,7 +150,8 @@ public final class KioskLoop {
     /// The centre of the button that does `action` on the current screen, if there is one.
     public func point(for action: ScreenAction) -> (x: Int, y: Int)? {
         let layout = ScreenLayout(width: display.width, height: display.height)
-        guard let rect = layout.buttons(for: machine.screen, guesses: machine.guesses.map(\.label)).first(where: { $0.1 == action })?.0
+        guard let rect = layout.buttons(for: machine.screen, guesses: machine.guesses.map(\.label), lookAlike: machine.lookAlike != nil)
+            .first(where: { $0.1 == action })?.0
         else { return nil }
         return (rect.centerX, rect.centerY)
     }
@@ -194,7 +195,9 @@ public final class KioskLoop {
 
     private func tap(x: Int, y: Int, at now: ContinuousClock.Instant) {
         let layout = ScreenLayout(width: display.width, height: display.height)
-        guard let action = layout.action(atX: x, y: y, screen: machine.screen, guesses: machine.guesses.map(\.label)) else { return }
+        guard let action = layout.action(atX: x, y: y, screen: machine.screen, guesses: machine.guesses.map(\.label),
+                                         lookAlike: machine.lookAlike != nil)
+        else { return }
         if action == .scan { tapAt = now }
         apply(machine.handle(.tap(action), at: now))
     }

@@ -9,7 +9,8 @@ final class ScreenRenderer {
         var machine: ScreenMachine
         /// Today's scans per bin, for Ready.
         var counts: [WasteCategory: Int]
-        /// The live picture on Ready, the frozen frame while scanning and on the empty-tray message.
+        /// The live picture on Ready; the frozen frame while scanning, on the empty-tray message and beside the
+        /// answer (result and not sure), so the resident sees what the kiosk judged.
         var picture: Texture?
         /// Seconds since the scan started, for the progress animation.
         var scanningFor: Double
@@ -59,8 +60,10 @@ final class ScreenRenderer {
             drawMessageCard(title: texts[.emptyTrayTitle, language], body: texts[.emptyTrayHint, language], layout: layout)
         case .result(_, let shown, let corrected):
             drawResult(shown: shown, corrected: corrected, machine: machine, layout: layout)
+            drawJudged(content.picture, in: layout.resultPicture, layout: layout)
         case .notSure:
             drawNotSure(machine: machine, layout: layout)
+            drawJudged(content.picture, in: layout.notSurePicture, layout: layout)
         case .browse:
             drawBrowse(layout: layout, language: language)
         case .problem(let problem):
@@ -73,6 +76,13 @@ final class ScreenRenderer {
 
     private func drawPicture(_ picture: Texture?, layout: ScreenLayout) {
         if let picture { display.drawFilling(picture, in: Rect(x: 0, y: 0, width: layout.width, height: layout.height)) }
+    }
+
+    /// The frame the answer is about, framed, in a square: the middle of the frame, as the model looks at it.
+    private func drawJudged(_ picture: Texture?, in rect: Rect, layout: ScreenLayout) {
+        guard let picture else { return }
+        display.drawFilling(picture, in: rect)
+        display.outline(rect, .panel, thickness: max(2, layout.unit / 2))
     }
 
     private func drawPrompt(layout: ScreenLayout, language: Language) {
@@ -155,20 +165,28 @@ final class ScreenRenderer {
         text.draw(category.name[language], size: layout.titleSize * 13 / 10, colour: colour.textColour, in: nameBox,
                   maxLines: 2, alignment: .leading)
 
-        var y = banner.maxY + 3 * u
-        let width = layout.width - 8 * u
+        let column = layout.resultText
+        var y = column.y
+        let width = column.width
         // The item's name, unless it would only repeat the bin's (a bin chosen by the resident, "other" items).
         if !itemName.isEmpty && itemName != category.name[language] {
-            text.draw(itemName, size: layout.headingSize, colour: .white, in: Rect(x: 4 * u, y: y, width: width, height: 10 * u),
+            text.draw(itemName, size: layout.headingSize, colour: .white, in: Rect(x: column.x, y: y, width: width, height: 10 * u),
                       alignment: .leading)
             y += 11 * u
         }
-        let buttonsTop = layout.doneButton.y - 2 * u
-        let lineBox = min(10 * u, max(6 * u, (buttonsTop - y - 6 * u) / max(1, lines.count)))
-        for line in lines {
-            display.fill(Rect(x: 4 * u, y: y + lineBox / 2 - u, width: 2 * u, height: 2 * u), .accent)
-            text.draw(line, size: layout.bodySize, colour: .white, in: Rect(x: 8 * u, y: y, width: width - 4 * u, height: lineBox),
-                      maxLines: 2, alignment: .leading)
+        let lookAlike = machine.lookAlike
+        var bottom = column.maxY
+        if let lookAlike {
+            drawLookAlike(lookAlike, in: layout.lookAlikeButton, layout: layout, language: language)
+            bottom = layout.lookAlikeButton.y - u
+        }
+        let noteTop = bottom - 6 * u
+        let lineBox = min(10 * u, max(5 * u, (noteTop - y) / max(1, lines.count)))
+        for line in lines where y + lineBox <= noteTop {
+            display.fill(Rect(x: column.x, y: y + lineBox / 2 - u, width: 2 * u, height: 2 * u), .accent)
+            text.draw(line, size: lineBox >= 8 * u ? layout.bodySize : layout.smallSize, colour: .white,
+                      in: Rect(x: column.x + 4 * u, y: y, width: width - 4 * u, height: lineBox),
+                      maxLines: lineBox >= 8 * u ? 2 : 1, alignment: .leading)
             y += lineBox
         }
         let note: String
@@ -179,9 +197,24 @@ final class ScreenRenderer {
             note = "\(texts[.confidence, language]) \(p)%"
         }
         text.draw(note, size: layout.smallSize, colour: Colour(red: 190, green: 198, blue: 206),
-                  in: Rect(x: 4 * u, y: buttonsTop - 6 * u, width: width, height: 6 * u), alignment: .leading)
+                  in: Rect(x: column.x, y: noteTop, width: width, height: 6 * u), alignment: .leading)
         drawButton(texts[.notRight, language], in: layout.notRightButton, fill: .panel, layout: layout)
         drawButton(texts[.done, language], in: layout.doneButton, fill: .accent, layout: layout)
+    }
+
+    /// What the answer may be mistaken for, with the other bin's icon: a tap moves the answer to that bin.
+    private func drawLookAlike(_ lookAlike: SafetyRules.LookAlike, in rect: Rect, layout: ScreenLayout, language: Language) {
+        let u = layout.unit
+        let info = catalogue.info(for: lookAlike.category)
+        let colour = Colour(hex: info.color) ?? .panel
+        display.fill(rect, .panel)
+        display.outline(rect, colour, thickness: max(2, u / 2))
+        let iconSide = rect.height - 2 * u
+        let icon = Rect(x: rect.x + u, y: rect.y + u, width: iconSide, height: iconSide)
+        drawIcon(lookAlike.category, in: icon)
+        text.draw(lookAlike.text[language], size: layout.smallSize, colour: .white,
+                  in: Rect(x: icon.maxX + 2 * u, y: rect.y + u / 2, width: rect.maxX - icon.maxX - 3 * u, height: rect.height - u),
+                  maxLines: 2, alignment: .leading)
     }
 
     private func drawNotSure(machine: ScreenMachine, layout: ScreenLayout) {

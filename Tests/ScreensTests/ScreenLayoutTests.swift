@@ -14,7 +14,7 @@ import Testing
     func buttonsLieOnScreenAndDoNotOverlap(width: Int, height: Int) {
         let layout = ScreenLayout(width: width, height: height)
         for screen in screens {
-            let buttons = layout.buttons(for: screen, guesses: guesses)
+            let buttons = layout.buttons(for: screen, guesses: guesses, lookAlike: true)
             for (rect, action) in buttons {
                 #expect(rect.x >= 0 && rect.y >= 0 && rect.maxX <= width && rect.maxY <= height, "\(action) on \(screen) at \(width)x\(height)")
                 // Large enough for a fingertip: at least 7 mm on a 10.1" 1280x800 panel (~150 dpi) is ~40 px.
@@ -34,10 +34,27 @@ import Testing
     func aTapAtEachButtonsCentreMeansThatButton(width: Int, height: Int) {
         let layout = ScreenLayout(width: width, height: height)
         for screen in screens {
-            for (rect, action) in layout.buttons(for: screen, guesses: guesses) where action != .scan {
-                #expect(layout.action(atX: rect.centerX, y: rect.centerY, screen: screen, guesses: guesses) == action)
+            for (rect, action) in layout.buttons(for: screen, guesses: guesses, lookAlike: true) where action != .scan {
+                #expect(layout.action(atX: rect.centerX, y: rect.centerY, screen: screen, guesses: guesses, lookAlike: true) == action)
             }
         }
+    }
+
+    @Test(arguments: sizes)
+    func theJudgedFrameSitsBesideTheAnswerAndClearOfItsButtons(width: Int, height: Int) {
+        let layout = ScreenLayout(width: width, height: height)
+        let result = layout.buttons(for: .result(ScanID(1), shown: .label("metal"), corrected: false), guesses: [], lookAlike: true)
+        #expect(result.map(\.1).contains(.chooseLookAlike))
+        #expect(!layout.buttons(for: .result(ScanID(1), shown: .label("metal"), corrected: false), guesses: []).map(\.1)
+            .contains(.chooseLookAlike))
+        for (picture, buttons) in [(layout.resultPicture, result),
+                                   (layout.notSurePicture, layout.buttons(for: .notSure(ScanID(1)), guesses: guesses))] {
+            #expect(picture.width == picture.height && picture.width >= height / 4, "\(picture) at \(width)x\(height)")
+            #expect(picture.x >= 0 && picture.maxX <= width && picture.maxY <= height)
+            for (rect, action) in buttons { #expect(!rect.intersects(picture), "\(action) under the picture") }
+        }
+        #expect(!layout.resultText.intersects(layout.resultPicture))
+        #expect(!layout.banner.intersects(layout.resultPicture))
     }
 
     @Test func readyScansOnATapAnywhereButTheToggle() {

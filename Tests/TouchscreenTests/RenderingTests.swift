@@ -114,6 +114,8 @@ import Touchscreen
                 #expect(shot.share(of: .white, in: layout.guessButton(i), tolerance: 40) > 0.01, "guess \(i) text")
             }
             #expect(shot.share(of: .accent, in: layout.browseButton, tolerance: 30) > 0.05)
+            // The frame that was judged, beside the guesses.
+            #expect(shot.share(of: .night, in: layout.notSurePicture.inset(by: 8)) < 0.2, "the judged frame")
             if language == "en" { h.tap(.toggleLanguage) }
         }
         let choice = guesses[1].label
@@ -127,6 +129,35 @@ import Touchscreen
         #expect(record.correction == choice)
         #expect(record.label == guesses[0].label)
         #expect(record.asked == true)
+    }
+
+    @Test func theResultShowsTheJudgedFrameAndTheHazardousLookAlikeSwitchesBins() throws {
+        // The glass fixture is a confident, guard-safe glass answer; glass has a look-alike line (bulbs, tubes).
+        let h = try ScreenHarness(camera: try replay("glass"), language: .en)
+        ready(h)
+        h.tap(.scan)
+        h.step(until: { if case .result = $0.machine.screen { true } else { false } }, "the result")
+        #expect(h.loop.machine.screen == .result(ScanID(1), shown: .label("glass"), corrected: false))
+        let catalogue = try Self.catalogue()
+        let hazardous = catalogue.info(for: .hazardous)
+        let red = try #require(Colour(hex: hazardous.color))
+        for language in ["en", "zh"] {
+            let shot = try h.screenshot("result-look-alike-\(language)")
+            #expect(shot.share(of: .night, in: layout.resultPicture.inset(by: 8)) < 0.2, "the judged frame")
+            #expect(shot.share(of: .panel, in: layout.lookAlikeButton) > 0.3, "look-alike line")
+            #expect(shot.share(of: .white, in: layout.lookAlikeButton, tolerance: 40) > 0.01, "look-alike text")
+            #expect(shot.share(of: red, in: layout.lookAlikeButton) > 0.02, "hazardous outline and icon")
+            if language == "en" { h.tap(.toggleLanguage) }
+        }
+        h.tap(.chooseLookAlike)
+        #expect(h.loop.machine.screen == .result(ScanID(1), shown: .category(.hazardous), corrected: true))
+        try checkResult(try h.screenshot("look-alike-hazardous-zh"), category: hazardous, "look-alike hazardous")
+        h.tap(.done)
+        #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
+        let record = try #require(try h.storedRecords(count: 1).first)
+        #expect(record.label == "glass")
+        #expect(record.correction == "category:hazardous")
+        #expect(record.asked == false)
     }
 
     @Test func browseAllBinsAndPickOneTheModelDoesNotKnow() throws {
@@ -204,7 +235,8 @@ import Touchscreen
     }
 
     @Test func thumbnailsWhenAskedAreTheScannedFrameAt96Pixels() throws {
-        let h = try ScreenHarness(camera: try replay("metal"), settings: answerSettings, thumbnails: true)
+        // Glass: an answer the recycling guard lets through (the metal fixture's is held back for a question).
+        let h = try ScreenHarness(camera: try replay("glass"), settings: answerSettings, thumbnails: true)
         ready(h)
         h.tap(.scan)
         h.step(until: { if case .result = $0.machine.screen { true } else { false } }, "the result")

@@ -78,7 +78,8 @@ def main():
     for backend in args.backends.split(","):
         rows = kiosk_predictions(args.kiosk, args.model, backend, paths, args.threads)
         r = report(truth, [row["label"] for row in rows], category_of)
-        r["predictions"] = [{"image": p, "label": t, "predicted": row["label"], "p": row["confidence"]}
+        r["predictions"] = [{"image": p, "label": t, "predicted": row["label"], "p": row["confidence"],
+                             "topk": row["topk"], "asked": row["asked"], "other_bins": row["other_bins"]}
                             for p, t, row in zip(paths, truth, rows)]
         result["backends"][backend] = r
         print(f"{backend}: top-1 {r['top1_all']:.4f} over {r['photos']} photos, TrashNet six "
