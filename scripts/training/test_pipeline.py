@@ -225,6 +225,68 @@ class ModelFileReaderTests(unittest.TestCase):
                 kmodel.layers(f.name)
 
 
+class ModelCardTests(unittest.TestCase):
+    def test_the_card_reports_what_the_logs_and_the_evaluation_say(self):
+        """A card written from a made-up run: each figure in it comes from its file."""
+        import evaluate
+        import model_card
+        import operating_point
+        bins = {"cardboard": "recyclable", "glass": "recyclable", "metal": "recyclable", "paper": "recyclable",
+                "plastic": "recyclable", "trash": "other", "electronics": "e-waste", "food": "kitchen"}
+        truth = [l for l in data.LABELS for _ in range(24)]
+        first_trash = truth.index("trash")
+        predicted = ["glass" if first_trash <= i < first_trash + 3 else l for i, l in enumerate(truth)]
+        predictions = [{"image": f"{i}.jpg", "label": t, "predicted": p, "p": 0.9, "asked": False,
+                        "topk": [{"label": p, "p": 0.9}, {"label": "trash", "p": 0.05}],
+                        "other_bins": 0.3 if t == "trash" else 0.01}
+                       for i, (t, p) in enumerate(zip(truth, predicted))]
+        report = evaluate.report(truth, predicted, bins)
+        report["predictions"] = predictions
+        epoch = lambda n, top1: {"epoch": n, "loss": 2.5, "val_top1": top1, "val_trashnet_top1": top1 - 0.1,  # noqa: E731
+                                 "val_trash_recall": 0.5, "seconds": 300, "ema": {"val_top1": top1 + 0.01}}
+        with tempfile.TemporaryDirectory() as work:
+            ship = f"{work}/ship"
+            os.makedirs(f"{ship}/onnx")
+            files = {
+                f"{work}/teacher-lite0-log.json": {"args": {"size": 224, "epochs": 6}, "epochs": [epoch(1, 0.9)],
+                                                   "best": {"val_top1": 0.951, "val_trashnet_top1": 0.932,
+                                                            "val_trash_recall": 0.8}},
+                f"{work}/teacher.json": {"chosen": {"teachers": ["teacher-lite0"]},
+                                         "candidates": [{"teachers": ["teacher-lite0"], "val_top1": 0.951,
+                                                         "val_trashnet_top1": 0.932}]},
+                f"{work}/student-log.json": {
+                    "args": {"seed": 1, "epochs": 300, "lr": 8e-4, "warmup_epochs": 1, "batch": 32, "size": 112,
+                             "mixup": 1.0, "alpha": 0.7, "temperature": 2.0, "imagenet_weight": 1.0, "ema": 0.999,
+                             "augment": "strong"},
+                    "train_photos": 2613, "validation_photos": 674, "precision": "fp32",
+                    "start": {"val_top1": 0.797, "val_trashnet_top1": 0.712}, "init_kmodel_sha256": "ab" * 32,
+                    "epochs": [epoch(n, 0.8 + n / 100) for n in range(1, 4)],
+                    "best": {"epoch": 3, "which": "ema", "val_top1": 0.84}},
+                f"{ship}/onnx/export.json": {"size": 112, "validation_top1_by_size": {"112": 0.83}},
+                f"{ship}/eval.json": {"backends": {"int8": report, "fp32": report}},
+                f"{ship}/operating-point.json": {
+                    "without_guard": operating_point.point(predictions, None, bins),
+                    "evaluated_with": operating_point.point(predictions, 0.07, bins)},
+            }
+            for path, content in files.items():
+                with open(path, "w") as f:
+                    json.dump(content, f)
+            with open(f"{ship}/info.txt", "w") as f:
+                f.write("format version: 1")
+            text = model_card.card(work, ship, "a test machine")
+        self.assertIn("| teacher-lite0 | 224 px | 1 of 6 | 95.1% | 93.2% | 80.0% |", text)
+        self.assertIn("Chosen: **teacher-lite0**", text)
+        self.assertIn("This model is epoch 3 (the EMA)", text)
+        self.assertIn("validation top-1 79.7%, TrashNet six 71.2%", text)
+        # 3 of 24 trash photos called glass, confidently: without the guard they reach recycling unasked; with a
+        # limit of 0.07 on their 0.3 outside the bin, none do.
+        self.assertIn("| thresholds alone | 100.0% |", text)
+        self.assertIn("| 3 of 24 |", text)
+        self.assertIn("| 0 of 24 |", text)
+        self.assertIn("| trash recall ≥ 75% on validation | 87.5% | yes |", text)
+        self.assertIn("| 3 | 2.500 | 83.0% | 84.0% |", text)
+
+
 class ExportTests(unittest.TestCase):
     def test_exported_onnx_has_the_kiosk_shape_and_matches_pytorch(self):
         import numpy as np

@@ -318,7 +318,10 @@ def train(args):
     if not run.restore():
         if not is_teacher and (args.init or args.init_kmodel):
             if args.init_kmodel:
+                import hashlib
                 import kmodel
+                with open(args.init_kmodel, "rb") as f:
+                    run.log["init_kmodel_sha256"] = hashlib.sha256(f.read()).hexdigest()
                 calibration = torch.from_numpy(np.stack([tr[i]["student"] for i in range(min(len(tr), 64))]))
                 net.load_state_dict(kmodel.resnet50_state(args.init_kmodel, calibration))
             else:
