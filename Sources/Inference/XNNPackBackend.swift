@@ -1,4 +1,5 @@
 internal import CXNNPack
+import Synchronization
 
 /// The int8 path: the model's quantized layers as one XNNPACK subgraph (qint8 activations, qcint8 filters,
 /// qcint32 biases), built once at load into a runtime with its own memory plan; the classifier head runs in
@@ -10,19 +11,27 @@ final class XNNPackBackend {
     let model: KioskModel
     let inputParameters: QuantizationParameters
     private let pooledParameters: QuantizationParameters
+    /// Owns the runtime, the threadpool and the buffers; frees each once, whenever the backend goes or its
+    /// construction fails part-way.
+    private let resources: XNNPackResources
     private let runtime: xnn_runtime_t
-    private let threadpool: pthreadpool_t?
-    let input: UnsafeMutableBufferPointer<Int8>
-    private let pooled: UnsafeMutableBufferPointer<Int8>
-    private let features: UnsafeMutableBufferPointer<Float>
+    var input: UnsafeMutableBufferPointer<Int8> { resources.input }
+    private var pooled: UnsafeMutableBufferPointer<Int8> { resources.pooled }
+    private var features: UnsafeMutableBufferPointer<Float> { resources.features }
     private let head: ModelHeader.FullyConnectedRecord
     /// Set when the model quantizes its logits (a QDQ model can).
     private let logitsParameters: QuantizationParameters?
 
     private static let initialized: xnn_status = xnn_initialize(nil)
 
+    /// An XNNPACK call that a test can make fail, to check the clean-up after it.
+    enum InjectedFailure: Sendable {
+        case createRuntime
+        case setupRuntime
+    }
+
     /// - Throws: `InferenceError.xnnpack` naming the failing call, `.invalidGraph`.
-    init(model: KioskModel, threads: Int) throws(InferenceError) {
+    init(model: KioskModel, threads: Int, failing injected: InjectedFailure? = nil) throws(InferenceError) {
         self.model = model
         let header = model.header
         guard case .fullyConnected(let head)? = header.layers.last, header.layers.count >= 2,
@@ -39,47 +48,24 @@ final class XNNPackBackend {
         inputParameters = inputQ
         pooledParameters = pooledQ
 
-        input = .allocate(capacity: header.shapes[0].count)
-        input.initialize(repeating: 0)
-        pooled = .allocate(capacity: header.shapes[pooledTensor].count)
-        pooled.initialize(repeating: 0)
-        features = .allocate(capacity: head.inputCount)
-        features.initialize(repeating: 0)
-        threadpool = threads > 1 ? pthreadpool_create(threads) : nil
-
+        // Whatever throws below releases `owned`, which frees what it holds by then, once.
+        let owned = XNNPackResources(inputCount: header.shapes[0].count, pooledCount: header.shapes[pooledTensor].count,
+                                     featureCount: head.inputCount, threads: threads)
         var subgraph: xnn_subgraph_t? = nil
-        do throws(InferenceError) {
-            try Self.check("xnn_create_subgraph", xnn_create_subgraph(2, 0, &subgraph))
-            defer { xnn_delete_subgraph(subgraph) }
-            try Self.define(model: model, pooledTensor: pooledTensor, in: subgraph!)
-            var created: xnn_runtime_t? = nil
-            try Self.check("xnn_create_runtime_v2", xnn_create_runtime_v2(subgraph, threadpool, 0, &created))
-            runtime = created!
-            let externals = [
-                xnn_external_value(id: 0, data: UnsafeMutableRawPointer(input.baseAddress!)),
-                xnn_external_value(id: 1, data: UnsafeMutableRawPointer(pooled.baseAddress!)),
-            ]
-            do throws(InferenceError) {
-                try Self.check("xnn_setup_runtime", xnn_setup_runtime(runtime, 2, externals))
-            } catch {
-                xnn_delete_runtime(runtime)
-                throw error
-            }
-        } catch {
-            input.deallocate()
-            pooled.deallocate()
-            features.deallocate()
-            if let threadpool { pthreadpool_destroy(threadpool) }
-            throw error
-        }
-    }
-
-    deinit {
-        xnn_delete_runtime(runtime)
-        if let threadpool { pthreadpool_destroy(threadpool) }
-        input.deallocate()
-        pooled.deallocate()
-        features.deallocate()
+        try Self.check("xnn_create_subgraph", xnn_create_subgraph(2, 0, &subgraph))
+        defer { xnn_delete_subgraph(subgraph) }
+        try Self.define(model: model, pooledTensor: pooledTensor, in: subgraph!)
+        var created: xnn_runtime_t? = nil
+        try Self.check("xnn_create_runtime_v2",
+                       injected == .createRuntime ? xnn_status_out_of_memory : xnn_create_runtime_v2(subgraph, owned.threadpool, 0, &created))
+        owned.runtime = created
+        let externals = [
+            xnn_external_value(id: 0, data: UnsafeMutableRawPointer(owned.input.baseAddress!)),
+            xnn_external_value(id: 1, data: UnsafeMutableRawPointer(owned.pooled.baseAddress!)),
+        ]
+        try Self.check("xnn_setup_runtime", injected == .setupRuntime ? xnn_status_invalid_parameter : xnn_setup_runtime(created, 2, externals))
+        runtime = created!
+        resources = owned
     }
 
     /// Runs on the quantized NHWC picture in `input` and writes the logits.
@@ -174,3 +160,36 @@ final class XNNPackBackend {
 
 @available(*, unavailable)
 extension XNNPackBackend: Sendable {}
+
+/// What one int8 backend holds of XNNPACK and the heap: made before the runtime, given the runtime once it exists,
+/// and freed together, once, when the last reference goes.
+final class XNNPackResources {
+    let input: UnsafeMutableBufferPointer<Int8>
+    let pooled: UnsafeMutableBufferPointer<Int8>
+    let features: UnsafeMutableBufferPointer<Float>
+    let threadpool: pthreadpool_t?
+    var runtime: xnn_runtime_t?
+
+    /// How many exist now (tests check that a failed load leaves none behind).
+    static let live = Atomic<Int>(0)
+
+    init(inputCount: Int, pooledCount: Int, featureCount: Int, threads: Int) {
+        input = .allocate(capacity: inputCount)
+        input.initialize(repeating: 0)
+        pooled = .allocate(capacity: pooledCount)
+        pooled.initialize(repeating: 0)
+        features = .allocate(capacity: featureCount)
+        features.initialize(repeating: 0)
+        threadpool = threads > 1 ? pthreadpool_create(threads) : nil
+        Self.live.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        if let runtime { xnn_delete_runtime(runtime) }
+        if let threadpool { pthreadpool_destroy(threadpool) }
+        input.deallocate()
+        pooled.deallocate()
+        features.deallocate()
+        Self.live.subtract(1, ordering: .relaxed)
+    }
+}
