@@ -196,8 +196,11 @@ def main():
             return next(self.items, None)
 
     qdq_path = os.path.join(args.out, "resnet50-qdq.onnx")
+    # reduce_range: 7-bit weights. On x86 without VNNI (AVX2 alone, as on this AMD EPYC), ORT's u8s8 kernels
+    # add products in 16 bits and saturate; the reference itself was then off (our engine agreed with it on 191
+    # of 200 inputs, and on 200 of 200 with reduce_range).
     quantize_static(folded, qdq_path, Reader(), quant_format=QuantFormat.QDQ, per_channel=False,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True)
     qsess = ort.InferenceSession(qdq_path, opts, providers=["CPUExecutionProvider"])
     qdq = np.concatenate([qsess.run(None, {"input": tensor(p)})[0] for p in inputs])
     qdq.astype("<f4").tofile(os.path.join(args.out, "ort-qdq.f32"))
