@@ -82,6 +82,7 @@ public final class KioskLoop {
             SDL_PushEvent(&event)
         }
         logger.info("screen \(display.width)x\(display.height), renderer \(display.rendererName), font \(configuration.font.path), \(renderer.loadedIcons) icons")
+        for problem in renderer.iconProblems { logger.warning("\(problem); drawn as a plain swatch") }
     }
 
     /// Texts that did not fit their boxes (should stay empty).
@@ -281,7 +282,15 @@ public final class KioskLoop {
         let c = outcome.classification
         let version: String
         if case .ready(let v) = engine.status { version = v } else { version = "unknown" }
-        let category = configuration.catalogue.category(forLabel: c.top.label) ?? .other
+        let category: WasteCategory
+        if let known = configuration.catalogue.category(forLabel: c.top.label) {
+            category = known
+        } else {
+            // Only the not-sure screen can end such a scan; the record keeps the label, under "other".
+            category = .other
+            statistics.unmappedAnswers += 1
+            logger.warning("\(outcome.scan): the model's answer \(c.top.label) has no bin in the catalogue; recorded under other")
+        }
         records.submit(ScanRecord(
             kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
             category: category, confidence: Double(c.top.probability),

@@ -10,6 +10,8 @@ public struct LoopStatistics: Sendable {
     /// The classifier's own time for the same scans (zero for an empty tray).
     public private(set) var inference: [Duration] = []
     public private(set) var frames = 0
+    /// Scans recorded whose model answer the catalogue could not map to a bin (stored under "other").
+    public internal(set) var unmappedAnswers = 0
 
     static let keep = 20_000
 

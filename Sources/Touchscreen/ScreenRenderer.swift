@@ -21,6 +21,8 @@ final class ScreenRenderer {
     let catalogue: Catalogue
     let texts: UIText.Table
     private var icons: [WasteCategory: Texture] = [:]
+    /// Why an icon could not be loaded, one line each (the app logs them as warnings).
+    private(set) var iconProblems: [String] = []
 
     init(display: Display, font: FontFile, catalogue: Catalogue, texts: UIText.Table, iconDirectory: String?) throws(TouchscreenError) {
         self.display = display
@@ -28,12 +30,21 @@ final class ScreenRenderer {
         self.catalogue = catalogue
         self.texts = texts
         // A missing icon is drawn as a plain swatch; the bin's name is always written next to it.
-        if let iconDirectory {
-            for info in catalogue.categories {
-                if let image = try? PNGCodec.decodeRGBA(file: iconDirectory + "/" + info.icon),
-                    let texture = display.texture(image) {
-                    icons[info.id] = texture
+        guard let iconDirectory else {
+            iconProblems = ["no icon folder: every bin is drawn as a plain swatch"]
+            return
+        }
+        for info in catalogue.categories {
+            let path = iconDirectory + "/" + info.icon
+            do {
+                let image = try PNGCodec.decodeRGBA(file: path)
+                guard let texture = display.texture(image) else {
+                    iconProblems.append("\(info.id.rawValue) icon \(path): SDL refused the texture: \(Display.sdlError())")
+                    continue
                 }
+                icons[info.id] = texture
+            } catch {
+                iconProblems.append("\(info.id.rawValue) icon: \(error)")
             }
         }
     }
