@@ -249,14 +249,23 @@ public final class V4L2Device {
             skipped += 1
         }
         let index = Int(newest.index)
-        defer { try? queue(index: index) }
+        let outcome: Result<R, CameraError>
         if newest.flags & UInt32(V4L2_BUF_FLAG_ERROR) != 0 {
-            throw .badFrame(device: path, reason: "the driver marked frame \(newest.sequence) as corrupt")
+            outcome = .failure(.badFrame(device: path, reason: "the driver marked frame \(newest.sequence) as corrupt"))
+        } else {
+            let used = min(Int(newest.bytesused), buffers[index].count)
+            do throws(CameraError) {
+                outcome = .success(try body(CapturedBuffer(
+                    bytes: UnsafeRawBufferPointer(rebasing: buffers[index][0..<used]), sequence: newest.sequence,
+                    skippedBefore: skipped)))
+            } catch {
+                outcome = .failure(error)
+            }
         }
-        let used = min(Int(newest.bytesused), buffers[index].count)
-        return try body(CapturedBuffer(
-            bytes: UnsafeRawBufferPointer(rebasing: buffers[index][0..<used]), sequence: newest.sequence,
-            skippedBefore: skipped))
+        // A buffer that does not go back is lost to the driver until the stream restarts: the caller hears of it
+        // (the capture loop reconnects) instead of streaming on with one buffer fewer.
+        try queue(index: index)
+        return try outcome.get()
     }
 
     // MARK: - Helpers

@@ -90,7 +90,7 @@ public final class RecordStore {
                 """).run([
                     .text(stored.id.uuidString.lowercased()), .integer(next), .text(stored.kiosk),
                     .integer(stored.capturedAtMilliseconds), .text(stored.label), .text(stored.category.rawValue),
-                    .real(stored.confidence), .text(Self.encodeTop(stored.top)), .text(stored.modelVersion),
+                    .real(stored.confidence), .text(try encodeTop(stored)), .text(stored.modelVersion),
                     .text(stored.language.rawValue), stored.correction.map { .text($0) } ?? .null,
                     stored.thumbnail.map { .blob([UInt8]($0)) } ?? .null,
                     stored.asked.map { .integer($0 ? 1 : 0) } ?? .null,
@@ -236,19 +236,30 @@ public final class RecordStore {
             else { throw StoreError(path: path, reason: "record \(row.text(0)) is damaged") }
             result.append(ScanRecord(
                 id: id, kiosk: row.text(2), capturedAtMilliseconds: row.integer(3), sequence: row.integer(1),
-                label: row.text(4), category: category, confidence: row.real(6), top: Self.decodeTop(row.text(7)),
+                label: row.text(4), category: category, confidence: row.real(6),
+                top: try decodeTop(row.text(7), record: row.text(0)),
                 modelVersion: row.text(8), language: language, correction: row.isNull(10) ? nil : row.text(10),
                 thumbnail: row.blob(11).map { Data($0) }, asked: row.isNull(12) ? nil : row.integer(12) != 0))
         }
         return result
     }
 
-    private static func encodeTop(_ top: [ScanRecord.Guess]) -> String {
-        (try? String(decoding: JSONEncoder().encode(top), as: UTF8.self)) ?? "[]"
+    /// The guesses as the `top` column's JSON; a guess JSON cannot hold (a probability that is not a number) is
+    /// an error, not an empty list.
+    private func encodeTop(_ record: ScanRecord) throws(StoreError) -> String {
+        do {
+            return String(decoding: try JSONEncoder().encode(record.top), as: UTF8.self)
+        } catch {
+            throw StoreError(path: path, reason: "record \(record.id.uuidString.lowercased()): its top guesses cannot be stored: \(error)")
+        }
     }
 
-    private static func decodeTop(_ text: String) -> [ScanRecord.Guess] {
-        (try? JSONDecoder().decode([ScanRecord.Guess].self, from: Data(text.utf8))) ?? []
+    private func decodeTop(_ text: String, record: String) throws(StoreError) -> [ScanRecord.Guess] {
+        do {
+            return try JSONDecoder().decode([ScanRecord.Guess].self, from: Data(text.utf8))
+        } catch {
+            throw StoreError(path: path, reason: "record \(record) is damaged: its top column is not a list of guesses")
+        }
     }
 }
 

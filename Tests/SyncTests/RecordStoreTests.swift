@@ -129,6 +129,27 @@ struct RecordStoreTests {
         #expect(try RecordStore(dataDirectory: folder).all().count == 1)
     }
 
+    @Test func aDamagedTopColumnIsAnErrorNamingTheRecordNotAnEmptyList() throws {
+        let folder = try temporaryFolder("store")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try RecordStore(dataDirectory: folder)
+        let stored = try store.append(sampleRecord())
+        let db = try SQLiteConnection(path: folder + "/" + RecordStore.fileName)
+        try db.execute("UPDATE records SET top = '{not json'")
+        let id = stored.id.uuidString.lowercased()
+        #expect {
+            _ = try store.all()
+        } throws: { error in
+            "\(error)".hasSuffix("record \(id) is damaged: its top column is not a list of guesses")
+        }
+        // A guess JSON cannot hold is refused when it is written, and nothing is stored.
+        var unstorable = sampleRecord()
+        unstorable.top = [.init(label: "glass", p: .nan)]
+        #expect(throws: StoreError.self) { _ = try store.append(unstorable) }
+        try db.execute("UPDATE records SET top = '[]'")
+        #expect(try store.all().count == 1)
+    }
+
     @Test func anUnwritableDataFolderIsAClearError() {
         do {
             _ = try RecordStore(dataDirectory: "/proc/kiosk-cannot-write-here")
