@@ -1,3 +1,4 @@
+internal import CJPEGFallback
 internal import CTurboJPEG
 import KioskCore
 
@@ -43,7 +44,10 @@ public final class JPEGDecoder {
         var subsampling: Int32 = 0
         var colorspace: Int32 = 0
         let header = tjDecompressHeader3(handle, base, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
-        if header != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
+        if header != 0 {
+            // TurboJPEG 2.x names only the common sampling factors; libjpeg itself decodes any valid file.
+            return try Self.decodeWithLibjpeg(base, count: bytes.count, source: source, minimumShorterSide: minimumShorterSide)
+        }
         try ImageLimits.check(width: Int(width), height: Int(height), source: source)
 
         let (outWidth, outHeight) = Self.scaledSize(
@@ -55,6 +59,37 @@ public final class JPEGDecoder {
                 Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
         }
         if status != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
+        return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
+    }
+
+    /// libjpeg's own decoder (through the C shim's setjmp), at the smallest scale n/8 whose shorter side is still
+    /// at least `minimumShorterSide`.
+    static func decodeWithLibjpeg(_ base: UnsafePointer<UInt8>, count: Int, source: String, minimumShorterSide: Int?)
+        throws(ImageError) -> RGBImage
+    {
+        let errorSize = 256
+        var error = [CChar](repeating: 0, count: errorSize)
+        func message() -> String { String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        var width: Int32 = 0
+        var height: Int32 = 0
+        guard kiosk_jpeg_header(base, count, &width, &height, &error, errorSize) == 0 else {
+            throw .corrupt(source: source, format: "JPEG", reason: message())
+        }
+        try ImageLimits.check(width: Int(width), height: Int(height), source: source)
+        let shorter = Int(min(width, height))
+        let scale = minimumShorterSide.flatMap { minimum in (1...8).first { (shorter * $0 + 7) / 8 >= minimum } } ?? 8
+        let outWidth = (Int(width) * scale + 7) / 8, outHeight = (Int(height) * scale + 7) / 8
+        var pixels = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+        var decodedWidth: Int32 = 0
+        var decodedHeight: Int32 = 0
+        let status = pixels.withUnsafeMutableBufferPointer { dst in
+            kiosk_jpeg_decode_rgb(base, count, Int32(scale), dst.baseAddress, dst.count, &decodedWidth, &decodedHeight,
+                                  &error, errorSize)
+        }
+        guard status == 0 else { throw .corrupt(source: source, format: "JPEG", reason: message()) }
+        guard Int(decodedWidth) == outWidth, Int(decodedHeight) == outHeight else {
+            throw .corrupt(source: source, format: "JPEG", reason: "decoded \(decodedWidth)x\(decodedHeight), not \(outWidth)x\(outHeight)")
+        }
         return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
     }
 

@@ -43,6 +43,36 @@ struct ImageDecoderTests {
         #expect(throws: expected) { try ImageDecoder.decode(file: fixture(name)) }
     }
 
+    /// A progressive JPEG with 4x2 luma sampling (made with cjpeg from a TrashNet photo): TurboJPEG 2.1's header
+    /// call has no name for it, libjpeg's own decoder reads it, as Pillow and browsers do.
+    @Test func decodesJPEGsWithSamplingTurboJPEGCannotName() throws {
+        let image = try ImageDecoder.decode(file: fixture("glass1-4x2-progressive.jpg"))
+        #expect(image.width == 128 && image.height == 96)
+        // djpeg's output of the same file (binary PPM: a three-line header, then RGB).
+        let ppm = try #require(FileManager.default.contents(atPath: fixture("glass1-4x2-progressive.ppm")))
+        var newlines = 0
+        let start = try #require(ppm.firstIndex { byte in
+            if byte == 0x0A { newlines += 1 }
+            return newlines == 3
+        }) + 1
+        #expect(Array(ppm[start...]) == image.pixels)
+        // Scaled like the TurboJPEG path: the smallest n/8 whose shorter side still reaches the minimum.
+        let half = try ImageDecoder.decode(file: fixture("glass1-4x2-progressive.jpg"), minimumShorterSide: 48)
+        #expect(half.width == 64 && half.height == 48)
+    }
+
+    @Test func aDamagedHeaderIsACorruptJPEGWithLibjpegsReason() throws {
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: fixture("glass1-4x2-progressive.jpg"))))
+        // Keep SOI and the first marker (what makes it a JPEG), wreck everything after.
+        for i in 4..<min(bytes.count, 400) { bytes[i] = 0x5A }
+        #expect {
+            try ImageDecoder.decode(bytes, source: "wrecked.jpg")
+        } throws: { error in
+            guard case .corrupt("wrecked.jpg", "JPEG", let reason)? = error as? ImageError else { return false }
+            return !reason.isEmpty
+        }
+    }
+
     @Test func reportsTruncatedAndMissingFiles() {
         #expect {
             try ImageDecoder.decode(file: fixture("truncated.jpg"))

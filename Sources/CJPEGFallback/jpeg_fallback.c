@@ -1,0 +1,85 @@
+#include "jpeg_fallback.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpeglib.h>
+
+struct failure {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    char *error;
+    size_t error_size;
+};
+
+static void fail(j_common_ptr info) {
+    struct failure *f = (struct failure *)info->err;
+    if (f->error && f->error_size) {
+        char text[JMSG_LENGTH_MAX];
+        f->manager.format_message(info, text);
+        snprintf(f->error, f->error_size, "%s", text);
+    }
+    longjmp(f->jump, 1);
+}
+
+static void quiet(j_common_ptr info) { (void)info; }  // warnings are not printed to stderr
+
+static void prepare(struct jpeg_decompress_struct *info, struct failure *f, char *error, size_t error_size) {
+    memset(info, 0, sizeof *info);
+    info->err = jpeg_std_error(&f->manager);
+    f->manager.error_exit = fail;
+    f->manager.output_message = quiet;
+    f->error = error;
+    f->error_size = error_size;
+}
+
+int kiosk_jpeg_header(const uint8_t *data, size_t size, int *width, int *height, char *error, size_t error_size) {
+    struct jpeg_decompress_struct info;
+    struct failure f;
+    prepare(&info, &f, error, error_size);
+    if (setjmp(f.jump)) {
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    *width = (int)info.image_width;
+    *height = (int)info.image_height;
+    jpeg_destroy_decompress(&info);
+    return 0;
+}
+
+int kiosk_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels, size_t capacity,
+                          int *out_width, int *out_height, char *error, size_t error_size) {
+    struct jpeg_decompress_struct info;
+    struct failure f;
+    prepare(&info, &f, error, error_size);
+    if (setjmp(f.jump)) {
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    info.out_color_space = JCS_RGB;
+    info.scale_num = (unsigned int)(scale_num < 1 ? 1 : scale_num > 8 ? 8 : scale_num);
+    info.scale_denom = 8;
+    jpeg_start_decompress(&info);
+    *out_width = (int)info.output_width;
+    *out_height = (int)info.output_height;
+    size_t stride = (size_t)info.output_width * 3;
+    if (info.output_components != 3 || capacity < stride * info.output_height) {
+        snprintf(error, error_size, "decoded size %ux%u does not fit the buffer", info.output_width, info.output_height);
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + stride * info.output_scanline;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    return 0;
+}
