@@ -34,7 +34,9 @@ static void prepare(struct jpeg_decompress_struct *info, struct failure *f, char
     f->error_size = error_size;
 }
 
-int kiosk_jpeg_header(const uint8_t *data, size_t size, int *width, int *height, char *error, size_t error_size) {
+/// Reads the header and, with `pixels`, decodes: one function, so that one setjmp covers every libjpeg call.
+static int run(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels, size_t capacity, int *width,
+               int *height, char *error, size_t error_size) {
     struct jpeg_decompress_struct info;
     struct failure f;
     prepare(&info, &f, error, error_size);
@@ -45,30 +47,18 @@ int kiosk_jpeg_header(const uint8_t *data, size_t size, int *width, int *height,
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
-    *width = (int)info.image_width;
-    *height = (int)info.image_height;
-    jpeg_destroy_decompress(&info);
-    return 0;
-}
-
-int kiosk_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels, size_t capacity,
-                          int *out_width, int *out_height, char *error, size_t error_size) {
-    struct jpeg_decompress_struct info;
-    struct failure f;
-    prepare(&info, &f, error, error_size);
-    if (setjmp(f.jump)) {
+    if (!pixels) {
+        *width = (int)info.image_width;
+        *height = (int)info.image_height;
         jpeg_destroy_decompress(&info);
-        return -1;
+        return 0;
     }
-    jpeg_create_decompress(&info);
-    jpeg_mem_src(&info, data, (unsigned long)size);
-    jpeg_read_header(&info, TRUE);
     info.out_color_space = JCS_RGB;
     info.scale_num = (unsigned int)(scale_num < 1 ? 1 : scale_num > 8 ? 8 : scale_num);
     info.scale_denom = 8;
     jpeg_start_decompress(&info);
-    *out_width = (int)info.output_width;
-    *out_height = (int)info.output_height;
+    *width = (int)info.output_width;
+    *height = (int)info.output_height;
     size_t stride = (size_t)info.output_width * 3;
     if (info.output_components != 3 || capacity < stride * info.output_height) {
         snprintf(error, error_size, "decoded size %ux%u does not fit the buffer", info.output_width, info.output_height);
@@ -82,4 +72,17 @@ int kiosk_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, uint8
     jpeg_finish_decompress(&info);
     jpeg_destroy_decompress(&info);
     return 0;
+}
+
+int kiosk_jpeg_header(const uint8_t *data, size_t size, int *width, int *height, char *error, size_t error_size) {
+    return run(data, size, 8, NULL, 0, width, height, error, error_size);
+}
+
+int kiosk_jpeg_decode_rgb(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels, size_t capacity,
+                          int *out_width, int *out_height, char *error, size_t error_size) {
+    if (!pixels) {
+        snprintf(error, error_size, "no buffer to decode into");
+        return -1;
+    }
+    return run(data, size, scale_num, pixels, capacity, out_width, out_height, error, error_size);
 }
