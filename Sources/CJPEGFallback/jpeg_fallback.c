@@ -13,23 +13,25 @@ struct failure {
     size_t error_size;
 };
 
-static void fail(j_common_ptr info) {
+static void keep_message(j_common_ptr info) {
     struct failure *f = (struct failure *)info->err;
     if (f->error && f->error_size) {
         char text[JMSG_LENGTH_MAX];
         f->manager.format_message(info, text);
         snprintf(f->error, f->error_size, "%s", text);
     }
-    longjmp(f->jump, 1);
 }
 
-static void quiet(j_common_ptr info) { (void)info; }  // warnings are not printed to stderr
+static void fail(j_common_ptr info) {
+    keep_message(info);
+    longjmp(((struct failure *)info->err)->jump, 1);
+}
 
 static void prepare(struct jpeg_decompress_struct *info, struct failure *f, char *error, size_t error_size) {
     memset(info, 0, sizeof *info);
     info->err = jpeg_std_error(&f->manager);
     f->manager.error_exit = fail;
-    f->manager.output_message = quiet;
+    f->manager.output_message = keep_message;  // a warning (e.g. a premature end) is kept, not printed
     f->error = error;
     f->error_size = error_size;
 }
@@ -46,7 +48,11 @@ static int run(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels,
     }
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)size);
-    jpeg_read_header(&info, TRUE);
+    if (jpeg_read_header(&info, TRUE) != JPEG_HEADER_OK || info.image_width == 0 || info.image_height == 0) {
+        if (!f.manager.num_warnings) snprintf(error, error_size, "no image frame in the file");
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
     if (!pixels) {
         *width = (int)info.image_width;
         *height = (int)info.image_height;
@@ -70,8 +76,10 @@ static int run(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels,
         jpeg_read_scanlines(&info, &row, 1);
     }
     jpeg_finish_decompress(&info);
+    // As TurboJPEG's path (TJFLAG_STOPONWARNING): a damaged file is an error, not a picture filled with grey.
+    int status = f.manager.num_warnings ? -1 : 0;
     jpeg_destroy_decompress(&info);
-    return 0;
+    return status;
 }
 
 int kiosk_jpeg_header(const uint8_t *data, size_t size, int *width, int *height, char *error, size_t error_size) {
