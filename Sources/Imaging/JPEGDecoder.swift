@@ -48,6 +48,8 @@ public final class JPEGDecoder {
             // TurboJPEG 2.x names only the common sampling factors; libjpeg itself decodes any valid file.
             return try Self.decodeWithLibjpeg(base, count: bytes.count, source: source, minimumShorterSide: minimumShorterSide)
         }
+        // TurboJPEG 2.1 reports success for a file that ends before any frame (libjpeg's source fakes an end).
+        if width == 0 || height == 0 { throw .corrupt(source: source, format: "JPEG", reason: "no image frame in the file") }
         try ImageLimits.check(width: Int(width), height: Int(height), source: source)
 
         let (outWidth, outHeight) = Self.scaledSize(
