@@ -12,31 +12,8 @@ public struct RGBAImage: Sendable {
 public enum PNGCodec {
     /// Decodes a PNG keeping its alpha channel.
     public static func decodeRGBA(file path: String) throws(ImageError) -> RGBAImage {
-        let bytes = try FileBytes.read(path)
-        // As in PNGDecoder: libpng reads the buffer until finish_read, so both calls share one withUnsafeBytes
-        // (an optimised build freed the array in between: one icon of six failed in release builds only).
-        let result: Result<RGBAImage, ImageError> = bytes.withUnsafeBytes { buffer in
-            var image = png_image()
-            image.version = UInt32(PNG_IMAGE_VERSION)
-            defer { png_image_free(&image) }
-            if png_image_begin_read_from_memory(&image, buffer.baseAddress, buffer.count) == 0 {
-                return .failure(.corrupt(source: path, format: "PNG", reason: "not a PNG file"))
-            }
-            do throws(ImageError) {
-                try ImageLimits.check(width: Int(image.width), height: Int(image.height), source: path)
-            } catch {
-                return .failure(error)
-            }
-            image.format = UInt32(PNG_FORMAT_RGB) | UInt32(PNG_FORMAT_FLAG_ALPHA)
-            let width = Int(image.width), height = Int(image.height)
-            var pixels = [UInt8](repeating: 0, count: width * height * 4)
-            let finished = pixels.withUnsafeMutableBytes {
-                png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * 4), nil)
-            }
-            if finished == 0 { return .failure(.corrupt(source: path, format: "PNG", reason: "cannot decode")) }
-            return .success(RGBAImage(width: width, height: height, pixels: pixels))
-        }
-        return try result.get()
+        let (width, height, pixels) = try PNGDecoder.read(try FileBytes.read(path), source: path, alpha: true)
+        return RGBAImage(width: width, height: height, pixels: pixels)
     }
 
     /// Encodes RGB pixels as a PNG file's bytes.
