@@ -405,22 +405,25 @@ def train(args):
                 ema.update_parameters(net)
             losses.append(loss.item())
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "lr": opt.param_groups[0]["lr"]}
-        candidates = {"weights": (net, evaluate(net, val_loader, key, device, precision))}
-        entry.update(scores(candidates["weights"][1]))
-        if ema is not None:
-            candidates["ema"] = (ema.module, evaluate(ema.module, val_loader, key, device, precision))
-            entry["ema"] = scores(candidates["ema"][1])
+        # The weights and their EMA, each scored once: (module, confusion, scores).
+        candidates = {}
+        for which, module in (("weights", net), ("ema", ema.module if ema is not None else None)):
+            if module is not None:
+                confusion = evaluate(module, val_loader, key, device, precision)
+                candidates[which] = (module, confusion, scores(confusion))
+        entry.update(candidates["weights"][2])
+        if "ema" in candidates:
+            entry["ema"] = candidates["ema"][2]
         entry["seconds"] = time.time() - t_epoch
-        which = max(candidates, key=lambda k: scores(candidates[k][1])["val_top1"])
-        top1 = scores(candidates[which][1])["val_top1"]
+        which = max(candidates, key=lambda k: candidates[k][2]["val_top1"])
+        module, confusion, scored = candidates[which]
         run.log["epochs"].append(entry)
         print(json.dumps(entry), flush=True)
-        if run.best is None or top1 > run.best["val_top1"]:
-            run.best = {"epoch": epoch + 1, "which": which, **scores(candidates[which][1])}
-            save_atomic(copy.deepcopy(candidates[which][0]).cpu().state_dict(),
-                        os.path.join(args.out, f"{args.name}.pt"))
+        if run.best is None or scored["val_top1"] > run.best["val_top1"]:
+            run.best = {"epoch": epoch + 1, "which": which, **scored}
+            save_atomic(copy.deepcopy(module).cpu().state_dict(), os.path.join(args.out, f"{args.name}.pt"))
             run.log["best"] = run.best
-            run.log["confusion"] = candidates[which][1].tolist()
+            run.log["confusion"] = confusion.tolist()
         run.epoch = epoch + 1
         if args.budget_minutes and run.epoch == first_epoch + 1:
             # What fits: the epochs left at the first one's pace, whole seconds from the start of this invocation.
