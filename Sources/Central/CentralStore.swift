@@ -1,92 +1,53 @@
 import Foundation
 import KioskCore
+import Logging
 import SyncWire
 
-/// Where the central server keeps devices and records. SQLite by default; PostgreSQL is the fleet option.
-public protocol CentralStore: Sendable {
-    /// Keeps the store's connections alive until the task is cancelled (PostgreSQL's pool); SQLite needs nothing.
-    func run() async
-    /// Brings the schema up to date; call once `run` is going.
-    func prepare() async throws(CentralError)
-    /// Registers a kiosk with the SHA-256 (hex) of its token. Throws `.conflict` when the name is taken.
-    func addDevice(name: String, tokenHash: String, atMilliseconds: Int64) async throws(CentralError)
-    /// The kiosk a token hash belongs to.
-    func kiosk(forTokenHash hash: String) async throws(CentralError) -> String?
-    /// The kiosk's token hash (its bundle signing key, hex), nil when unknown.
-    func tokenHash(forKiosk name: String) async throws(CentralError) -> String?
-    /// Stores the records that are new, all in one transaction; answers per record, in order.
-    func ingest(_ records: [ScanRecord], receivedAtMilliseconds: Int64) async throws(CentralError) -> [BatchResponse.Result]
-    func count(kiosk: String?) async throws(CentralError) -> Int
+/// Where the central server keeps devices, records and the dashboard's rollups: every query, migration and rule
+/// written once, over a database driver (SQLite by default, PostgreSQL for a fleet; see `SQLDatabase`).
+public final class CentralStore: Sendable {
+    public let database: any SQLDatabase
+    /// Days and hours of the statistics are local to this calendar's time zone.
+    public let calendar: Calendar
+    let logger: Logger
 
-    /// Adds an operator (dashboard and stats API); with `replace`, sets a new password for an existing one.
-    func setOperator(_ credential: OperatorCredential, replace: Bool) async throws(CentralError)
-    func operatorCredential(name: String) async throws(CentralError) -> OperatorCredential?
-    /// The dashboard's figures for a range of local days, from the rollup tables; `today` is the server's day.
-    func statistics(_ query: StatsQuery, today: String) async throws(CentralError) -> FleetStatistics
-    /// Records captured in the query's days, in (capture time, id) order, `limit` at a time after `cursor`.
-    func exportRecords(_ query: StatsQuery, after cursor: ExportRow?, limit: Int) async throws(CentralError) -> [ExportRow]
-}
+    /// Records per multi-row INSERT: 14 binds each, 7,000 in all, under SQLite's 32,766 and PostgreSQL's 65,535.
+    static let recordsPerStatement = 500
 
-/// One record as the CSV export writes it (no thumbnail).
-public struct ExportRow: Sendable, Equatable {
-    public var id: String
-    public var kiosk: String
-    public var sequence: Int64
-    public var capturedAtMilliseconds: Int64
-    public var receivedAtMilliseconds: Int64
-    public var label: String
-    public var category: String
-    public var confidence: Double
-    public var modelVersion: String
-    public var language: String
-    public var correction: String?
-
-    public init(id: String, kiosk: String, sequence: Int64, capturedAtMilliseconds: Int64, receivedAtMilliseconds: Int64,
-                label: String, category: String, confidence: Double, modelVersion: String, language: String, correction: String?) {
-        self.id = id
-        self.kiosk = kiosk
-        self.sequence = sequence
-        self.capturedAtMilliseconds = capturedAtMilliseconds
-        self.receivedAtMilliseconds = receivedAtMilliseconds
-        self.label = label
-        self.category = category
-        self.confidence = confidence
-        self.modelVersion = modelVersion
-        self.language = language
-        self.correction = correction
+    public init(database: any SQLDatabase, timeZone: TimeZone = .current,
+                logger: Logger = Logger(label: "kiosk-central.store")) {
+        self.database = database
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
+        self.logger = logger
     }
 
-    public static let csvHeader = "id,kiosk,sequence,captured_at,received_at,label,category,confidence,model_version,language,correction"
+    /// Keeps the database's connections alive until the task is cancelled.
+    public func run() async { await database.run() }
 
-    public var csvLine: String {
-        func field(_ s: String) -> String {
-            // Quoted when needed (RFC 4180), and a leading = + - @ defused so a spreadsheet never runs it.
-            var t = s
-            if let f = t.first, "=+-@".contains(f) { t = "'" + t }
-            return t.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : t
+    /// Checks the database answers, brings the schema up to date and rebuilds the rollups when they were made for
+    /// another time zone or before they existed: one transaction, one migrator at a time. Call once `run` is going.
+    public func prepare() async throws(CentralError) {
+        try await database.connect()
+        let calendar = self.calendar, name = database.name
+        let rebuilt = try await database.transaction { (db) throws(CentralError) -> RebuildCount? in
+            _ = try await CentralSchema.migrate(db, database: name)
+            let zone = try await db.query("SELECT value FROM server_settings WHERE key = 'rollup_time_zone'").first?.text(0)
+            guard zone != calendar.timeZone.identifier else { return nil }
+            return try await Self.rebuildRollups(db, calendar: calendar)
         }
-        return [id, field(kiosk), String(sequence), WallClock.iso8601(milliseconds: capturedAtMilliseconds),
-                WallClock.iso8601(milliseconds: receivedAtMilliseconds), field(label), field(category),
-                String(format: "%.4f", confidence), field(modelVersion), field(language), field(correction ?? "")]
-            .joined(separator: ",")
-    }
-}
-
-public enum CentralError: Error, Equatable, CustomStringConvertible {
-    case storage(String)
-    case conflict(String)
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case .storage(let m), .conflict(let m), .invalid(let m): return m
+        if let rebuilt, rebuilt.records > 0 {
+            logger.info("rollups rebuilt", metadata: ["records": "\(rebuilt.records)", "time_zone": "\(calendar.timeZone.identifier)"])
+            if rebuilt.unreadableTop > 0 {
+                logger.warning("records with an unreadable top column: counted as not sure by confidence alone",
+                               metadata: ["records": "\(rebuilt.unreadableTop)"])
+            }
         }
     }
-}
 
-extension CentralStore {
     /// Runs `body` with the store running and prepared, then stops it: for one-shot admin commands.
-    public func whileRunning<R: Sendable>(_ body: @Sendable (any CentralStore) async throws -> R) async throws -> R {
+    public func whileRunning<R: Sendable>(_ body: @Sendable (CentralStore) async throws -> R) async throws -> R {
         try await withThrowingTaskGroup(of: R?.self) { group in
             group.addTask {
                 await self.run()
@@ -96,5 +57,81 @@ extension CentralStore {
             try await prepare()
             return try await body(self)
         }
+    }
+
+    /// Registers a kiosk with the SHA-256 (hex) of its token. Throws `.nameTaken` when the name is taken.
+    public func addDevice(name: String, tokenHash: String, atMilliseconds now: Int64) async throws(CentralError) {
+        let rows = try await database.query("""
+            INSERT INTO devices (name, token_sha256, created_at_ms) VALUES (\(bind: .text(name)), \(bind: .text(tokenHash)), \(bind: .integer(now)))
+            ON CONFLICT (name) DO NOTHING RETURNING name
+            """)
+        if rows.isEmpty { throw .nameTaken("a kiosk named \(name) is already registered") }
+    }
+
+    /// The kiosk a token hash belongs to.
+    public func kiosk(forTokenHash hash: String) async throws(CentralError) -> String? {
+        try await database.query("SELECT name FROM devices WHERE token_sha256 = \(bind: .text(hash))").first?.text(0)
+    }
+
+    /// The kiosk's token hash (its bundle signing key, hex), nil when unknown.
+    public func tokenHash(forKiosk name: String) async throws(CentralError) -> String? {
+        try await database.query("SELECT token_sha256 FROM devices WHERE name = \(bind: .text(name))").first?.text(0)
+    }
+
+    /// Stores the records that are new, all in one transaction, and counts them in the rollups; answers per
+    /// record, in order (a record twice in one batch is accepted once).
+    public func ingest(_ records: [ScanRecord], receivedAtMilliseconds now: Int64) async throws(CentralError) -> [BatchResponse.Result] {
+        guard let kiosk = records.first?.kiosk else { return [] }
+        let calendar = self.calendar
+        return try await database.transaction { (db) throws(CentralError) -> [BatchResponse.Result] in
+            var inserted = Set<String>()
+            for start in stride(from: 0, to: records.count, by: Self.recordsPerStatement) {
+                let chunk = records[start..<min(start + Self.recordsPerStatement, records.count)]
+                let values = try chunk.map { (r) throws(CentralError) in try Self.values(of: r, receivedAt: now) }
+                let returned = try await db.query("""
+                    INSERT INTO records (id, kiosk, sequence, captured_at_ms, received_at_ms, label, category, confidence,
+                        top, model_version, language, correction, thumbnail, asked)
+                    VALUES \(SQL.rows(values)) ON CONFLICT (id) DO NOTHING RETURNING id
+                    """)
+                for row in returned { inserted.insert(try row.text(0)) }
+            }
+            var rollup = Rollup()
+            var stored: [ScanRecord] = []
+            let results = records.map { r -> BatchResponse.Result in
+                let accepted = inserted.remove(r.id.uuidString.lowercased()) != nil
+                if accepted {
+                    rollup.add(r, calendar: calendar)
+                    stored.append(r)
+                }
+                return .init(id: r.id, status: accepted ? .accepted : .duplicate)
+            }
+            try await Self.apply(rollup, db)
+            let newest = stored.max { $0.capturedAtMilliseconds < $1.capturedAtMilliseconds }
+            try await Self.updateKioskState(
+                db, KioskTotals(lastBatch: now, newestScan: newest?.capturedAtMilliseconds, records: stored.count,
+                                modelVersion: newest?.modelVersion), kiosk: kiosk)
+            return results
+        }
+    }
+
+    static func values(of r: ScanRecord, receivedAt now: Int64) throws(CentralError) -> [SQLValue] {
+        let top: String
+        do {
+            top = String(decoding: try WireJSON.encoder().encode(r.top), as: UTF8.self)
+        } catch {
+            throw .invalid("record \(r.id.uuidString.lowercased()): its top guesses cannot be stored: \(error)")
+        }
+        return [
+            .uuid(r.id), .text(r.kiosk), .integer(r.sequence), .integer(r.capturedAtMilliseconds), .integer(now),
+            .text(r.label), .text(r.category.rawValue), .real(r.confidence), .text(top), .text(r.modelVersion),
+            .text(r.language.rawValue), r.correction.map { .text($0) } ?? .null,
+            r.thumbnail.map { .blob([UInt8]($0)) } ?? .null, r.asked.map { .bool($0) } ?? .null,
+        ]
+    }
+
+    public func count(kiosk: String?) async throws(CentralError) -> Int {
+        var sql: SQL = "SELECT COUNT(*) FROM records"
+        if let kiosk { sql.append(" WHERE kiosk = \(bind: .text(kiosk))") }
+        return Int(try await database.query(sql).first?.int(0) ?? 0)
     }
 }

@@ -5,10 +5,10 @@ import SyncWire
 
 /// The server's rules for a batch, apart from HTTP: who may send what, and what a well-formed batch is.
 public struct Ingest: Sendable {
-    public let store: any CentralStore
+    public let store: CentralStore
     public let clock: @Sendable () -> Int64
 
-    public init(store: any CentralStore, clock: @escaping @Sendable () -> Int64 = { WallClock.nowMilliseconds }) {
+    public init(store: CentralStore, clock: @escaping @Sendable () -> Int64 = { WallClock.nowMilliseconds }) {
         self.store = store
         self.clock = clock
     }
@@ -31,12 +31,13 @@ public struct Ingest: Sendable {
         /// One record of the batch is not acceptable (the batch as a whole is refused, like any 400).
         case badRecord(UUID, String)
         case tooLarge(String)
-        case unavailable(String)
+        /// The store failed: the HTTP layer's answer depends on how (see `StorageStatus`).
+        case storage(CentralError)
 
         public var description: String {
             switch self {
-            case .unauthorized(let m), .forbidden(let m), .badRequest(let m), .badRecord(_, let m), .tooLarge(let m),
-                .unavailable(let m): m
+            case .unauthorized(let m), .forbidden(let m), .badRequest(let m), .badRecord(_, let m), .tooLarge(let m): m
+            case .storage(let e): "storage: \(e)"
             }
         }
     }
@@ -47,16 +48,14 @@ public struct Ingest: Sendable {
             throw .unauthorized("missing bearer token (Authorization: Bearer TOKEN)")
         }
         let token = String(authorization.dropFirst(7))
+        let kiosk: String?
         do {
-            guard let kiosk = try await store.kiosk(forTokenHash: Self.hash(token: token)) else {
-                throw Rejection.unauthorized("unknown token")
-            }
-            return kiosk
-        } catch let rejection as Rejection {
-            throw rejection
+            kiosk = try await store.kiosk(forTokenHash: Self.hash(token: token))
         } catch {
-            throw .unavailable("\(error)")
+            throw .storage(error)
         }
+        guard let kiosk else { throw .unauthorized("unknown token") }
+        return kiosk
     }
 
     /// Parses, checks and stores a batch body (already gunzipped) from an authenticated kiosk.
@@ -78,8 +77,10 @@ public struct Ingest: Sendable {
         try check(batch, from: kiosk)
         do {
             return BatchResponse(results: try await store.ingest(batch.records, receivedAtMilliseconds: clock()))
+        } catch .invalid(let message) {
+            throw .badRequest(message)
         } catch {
-            throw .unavailable("storage: \(error)")
+            throw .storage(error)
         }
     }
 
@@ -95,6 +96,9 @@ public struct Ingest: Sendable {
             guard !r.label.isEmpty, r.label.count <= 64, (0...1).contains(r.confidence), r.sequence > 0,
                 r.top.count <= 10
             else { throw .badRecord(r.id, "record \(i) (\(r.id)) has an empty label, a confidence outside 0-1 or no sequence") }
+            guard r.top.allSatisfy({ (0...1).contains($0.p) }) else {
+                throw .badRecord(r.id, "record \(i) (\(r.id)) has a top guess with a probability outside 0-1")
+            }
         }
     }
 

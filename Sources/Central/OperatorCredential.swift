@@ -43,7 +43,7 @@ public struct OperatorCredential: Sendable, Equatable {
                 from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
             return key.withUnsafeBytes { Array($0) }
         } catch {
-            throw .storage("cannot hash the password: \(error)")
+            throw .invalid("cannot hash the password: \(error)")
         }
     }
 

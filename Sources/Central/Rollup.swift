@@ -40,20 +40,34 @@ public struct Rollup: Sendable {
 
     public init() {}
 
+    /// Whether the kiosk asked the resident (its own word when the record has it, else the default thresholds).
+    public static func isUncertain(asked: Bool?, confidence: Double, top: [ScanRecord.Guess]) -> Bool {
+        if let asked { return asked }
+        let margin = top.count > 1 ? top[0].p - top[1].p : 1
+        return confidence < notSureConfidence || margin < notSureMargin
+    }
+
     public static func isUncertain(_ r: ScanRecord) -> Bool {
-        if let asked = r.asked { return asked }
-        let margin = r.top.count > 1 ? r.top[0].p - r.top[1].p : 1
-        return r.confidence < notSureConfidence || margin < notSureMargin
+        isUncertain(asked: r.asked, confidence: r.confidence, top: r.top)
     }
 
     public mutating func add(_ r: ScanRecord, calendar: Calendar) {
-        let date = Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000)
+        add(kiosk: r.kiosk, capturedAtMilliseconds: r.capturedAtMilliseconds, label: r.label, category: r.category.rawValue,
+            correction: r.correction, uncertain: Self.isUncertain(r), calendar: calendar)
+    }
+
+    /// Counts one record on its local day and hour in `calendar`'s time zone.
+    public mutating func add(kiosk: String, capturedAtMilliseconds: Int64, label: String, category: String, correction: String?,
+                             uncertain: Bool, calendar: Calendar) {
+        let date = Date(timeIntervalSince1970: Double(capturedAtMilliseconds) / 1000)
         let parts = calendar.dateComponents([.year, .month, .day, .hour], from: date)
         let day = String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
-        daily[DailyKey(day: day, kiosk: r.kiosk, label: r.label, category: r.category.rawValue, correction: r.correction,
-                       uncertain: Self.isUncertain(r)), default: 0] += 1
-        hourly[HourlyKey(day: day, hour: parts.hour ?? 0, kiosk: r.kiosk), default: 0] += 1
+        daily[DailyKey(day: day, kiosk: kiosk, label: label, category: category, correction: correction, uncertain: uncertain),
+              default: 0] += 1
+        hourly[HourlyKey(day: day, hour: parts.hour ?? 0, kiosk: kiosk), default: 0] += 1
     }
+
+    public var isEmpty: Bool { daily.isEmpty && hourly.isEmpty }
 }
 
 /// What the dashboard and `GET /api/v1/stats` ask for: a range of local days (inclusive) and optionally a kiosk.

@@ -11,7 +11,7 @@ import SyncWire
 /// Operators sign in with a password (session cookie: HttpOnly, SameSite=Strict; forms carry a CSRF token) or call
 /// the JSON API with HTTP Basic. Kiosk tokens are not accepted here, and nothing here writes records.
 struct DashboardAPI: Sendable {
-    let store: any CentralStore
+    let store: CentralStore
     let calendar: Calendar
     let secureCookies: Bool
     let logger: Logger
@@ -19,7 +19,7 @@ struct DashboardAPI: Sendable {
     let limiter = LoginLimiter()
     let checker: PasswordChecker
 
-    init(store: any CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger) {
+    init(store: CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger) {
         self.store = store
         self.calendar = calendar
         self.secureCookies = secureCookies
@@ -31,6 +31,29 @@ struct DashboardAPI: Sendable {
     struct Problem: Error {
         var status: HTTPResponse.Status
         var message: String
+        var retryAfterSeconds: Int?
+
+        init(status: HTTPResponse.Status, message: String, retryAfterSeconds: Int? = nil) {
+            self.status = status
+            self.message = message
+            self.retryAfterSeconds = retryAfterSeconds
+        }
+
+        /// A store failure, answered as `StorageStatus` says.
+        init(_ error: CentralError) {
+            let s = StorageStatus(error)
+            self.init(status: s.status, message: "storage: \(error)", retryAfterSeconds: s.retryAfterSeconds)
+        }
+    }
+
+    /// Runs a store call, turning its failure into a Problem (and logging the ones an operator must look at).
+    private func storage<R>(_ body: () async throws(CentralError) -> R) async throws(Problem) -> R {
+        do {
+            return try await body()
+        } catch {
+            if StorageStatus.isFault(error) { logger.error("storage failed", metadata: ["reason": "\(error)"]) }
+            throw Problem(error)
+        }
     }
 
     func add(to router: Router<CentralContext>) {
@@ -73,9 +96,11 @@ struct DashboardAPI: Sendable {
         }
         let ok: Bool
         do {
-            ok = KioskName.problem(name) == nil ? try await checker.verify(name: name, password: form["password"] ?? "") : false
+            ok = KioskName.problem(name) == nil
+                ? try await storage { () async throws(CentralError) in try await checker.verify(name: name, password: form["password"] ?? "") }
+                : false
         } catch {
-            return html(.serviceUnavailable, DashboardPage.login(language: language, csrf: fresh, error: "storage: \(error)"),
+            return html(error.status, DashboardPage.login(language: language, csrf: fresh, error: error.message),
                         cookies: [cookie("kc_csrf", fresh, maxAge: 3600)])
         }
         guard ok else {
@@ -146,7 +171,7 @@ struct DashboardAPI: Sendable {
         do {
             _ = try await apiOperator(request, context)
             let query = try Self.statsQuery(request, calendar: calendar)
-            if let kiosk = query.kiosk, try await store.tokenHash(forKiosk: kiosk) == nil {
+            if let kiosk = query.kiosk, try await storage({ () async throws(CentralError) in try await self.store.tokenHash(forKiosk: kiosk) }) == nil {
                 throw Problem(status: .notFound, message: "no kiosk named \(kiosk)")
             }
             let store = self.store, logger = self.logger
@@ -174,14 +199,10 @@ struct DashboardAPI: Sendable {
     }
 
     private func read(_ query: StatsQuery) async throws -> FleetStatistics {
-        if let kiosk = query.kiosk, try await store.tokenHash(forKiosk: kiosk) == nil {
+        if let kiosk = query.kiosk, try await storage({ () async throws(CentralError) in try await store.tokenHash(forKiosk: kiosk) }) == nil {
             throw Problem(status: .notFound, message: "no kiosk named \(kiosk)")
         }
-        do {
-            return try await store.statistics(query, today: DayMath.today(in: calendar))
-        } catch {
-            throw Problem(status: .serviceUnavailable, message: "storage: \(error)")
-        }
+        return try await storage { () async throws(CentralError) in try await store.statistics(query, today: DayMath.today(in: calendar)) }
     }
 
     /// The operator calling the JSON API: HTTP Basic, or a signed-in session's cookie. Kiosk tokens are refused.
@@ -197,7 +218,9 @@ struct DashboardAPI: Sendable {
             if let wait = await limiter.retryAfter(peer: context.peer, name: name) {
                 throw Problem(status: .tooManyRequests, message: "too many failed sign-ins; retry after \(wait) s")
             }
-            let valid = KioskName.problem(name) == nil ? try await checker.verify(name: name, password: password) : false
+            let valid = KioskName.problem(name) == nil
+                ? try await storage { () async throws(CentralError) in try await checker.verify(name: name, password: password) }
+                : false
             guard valid else {
                 await limiter.failed(peer: context.peer, name: name)
                 throw Problem(status: .unauthorized, message: "wrong operator name or password")
@@ -296,6 +319,7 @@ struct DashboardAPI: Sendable {
     private func problemResponse(_ problem: Problem) -> Response {
         let data = (try? WireJSON.encoder().encode(ErrorResponse(error: problem.message))) ?? Data()
         var response = json(problem.status, String(decoding: data, as: UTF8.self))
+        if let seconds = problem.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
         if problem.status == .unauthorized { response.headers[.wwwAuthenticate] = "Basic realm=\"kiosk-central\", charset=\"UTF-8\"" }
         return response
     }

@@ -31,21 +31,21 @@ struct DatabaseOptions: ParsableArguments {
         return zone
     }
 
-    func open(timeZone: TimeZone = .current) throws -> any CentralStore {
+    func open(timeZone: TimeZone = .current) throws -> CentralStore {
         if database.hasPrefix("sqlite:") {
             let path = String(database.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw fail("--database sqlite: needs a file path, e.g. sqlite:/var/lib/kiosk-central/central.sqlite") }
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             do {
-                return try SQLiteCentralStore(path: path, timeZone: timeZone)
+                return CentralStore(database: try SQLiteDatabase(path: path), timeZone: timeZone)
             } catch {
                 throw fail(error.description)
             }
         }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
             do {
-                return try PostgresCentralStore(url: database, timeZone: timeZone)
+                return CentralStore(database: try PostgresDatabase(url: database), timeZone: timeZone)
             } catch {
                 throw fail(error.description)
             }

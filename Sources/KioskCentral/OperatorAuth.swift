@@ -76,11 +76,11 @@ actor LoginLimiter {
 /// Checks operators' passwords: PBKDF2 is slow on purpose, so a good Basic credential is remembered (as a hash of
 /// name and password) for a few minutes rather than re-derived on every API call.
 actor PasswordChecker {
-    private let store: any CentralStore
+    private let store: CentralStore
     private var recent: [String: ContinuousClock.Instant] = [:]
     static let remember: Duration = .seconds(300)
 
-    init(store: any CentralStore) { self.store = store }
+    init(store: CentralStore) { self.store = store }
 
     func verify(name: String, password: String) async throws(CentralError) -> Bool {
         let key = Hex.encode(SHA256.hash(data: Array("\(name)\u{0}\(password)".utf8)))

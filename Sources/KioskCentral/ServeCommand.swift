@@ -61,6 +61,7 @@ struct RecordsAPI: Sendable {
                 _ = try await ingest.store.count(kiosk: "")
                 return json(.ok, #"{"status":"ok"}"#)
             } catch {
+                logger.error("health check: storage failed", metadata: ["reason": "\(error)"])
                 return json(.serviceUnavailable, #"{"status":"storage unavailable"}"#)
             }
         }
@@ -94,17 +95,25 @@ struct RecordsAPI: Sendable {
             let data = (try? WireJSON.encoder().encode(response)) ?? Data()
             return json(.ok, String(decoding: data, as: UTF8.self))
         } catch let rejection as Ingest.Rejection {
+            var retryAfter: Int?
             let (status, message, record): (HTTPResponse.Status, String, UUID?) = switch rejection {
             case .unauthorized(let m): (.unauthorized, m, nil)
             case .forbidden(let m): (.forbidden, m, nil)
             case .badRequest(let m): (.badRequest, m, nil)
             case .badRecord(let id, let m): (.badRequest, m, id)
             case .tooLarge(let m): (.contentTooLarge, m, nil)
-            case .unavailable(let m): (.serviceUnavailable, m, nil)
+            case .storage(let error):
+                { () -> (HTTPResponse.Status, String, UUID?) in
+                    let s = StorageStatus(error, ingest: true)
+                    retryAfter = s.retryAfterSeconds
+                    return (s.status, rejection.description, nil)
+                }()
             }
-            if status == .serviceUnavailable { logger.error("batch not stored", metadata: ["reason": "\(message)"]) }
+            if case .storage = rejection { logger.error("batch not stored", metadata: ["reason": "\(message)"]) }
             let data = (try? WireJSON.encoder().encode(ErrorResponse(error: message, record: record))) ?? Data()
-            return json(status, String(decoding: data, as: UTF8.self))
+            var response = json(status, String(decoding: data, as: UTF8.self))
+            if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
         } catch {
             return json(.internalServerError, #"{"error":"internal error"}"#)
         }

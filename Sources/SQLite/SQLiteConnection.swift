@@ -1,14 +1,24 @@
 internal import CSQLite
 
-/// What went wrong with the local record store, naming the database file.
+/// What went wrong with an SQLite database, naming the file, SQLite's extended result code (0 when the error is
+/// ours, not SQLite's) and the statement, if any.
 public struct StoreError: Error, Equatable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// `sqlite3_extended_errcode` at the failure: `code & 0xFF` is the primary code (SQLITE_BUSY, SQLITE_FULL, ...).
+    public var code: Int32
+    public var statement: String?
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, code: Int32 = 0, statement: String? = nil) {
         self.path = path
         self.reason = reason
+        self.code = code
+        self.statement = statement
     }
+
+    public var primaryCode: Int32 { code & 0xFF }
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+    public var isFull: Bool { primaryCode == SQLITE_FULL }
 
     public var description: String { "\(path): \(reason)" }
 }
@@ -18,7 +28,8 @@ public final class SQLiteConnection {
     public let path: String
     private let handle: OpaquePointer
 
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    /// - Parameter busyTimeout: how long to wait for another connection's lock before failing with SQLITE_BUSY.
+    public init(path: String, readOnly: Bool = false, busyTimeout: Duration = .seconds(10)) throws(StoreError) {
         self.path = path
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -26,12 +37,14 @@ public final class SQLiteConnection {
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            let code = db.map { sqlite3_extended_errcode($0) } ?? rc
             if let db { sqlite3_close_v2(db) }
-            throw StoreError(path: path, reason: reason)
+            throw StoreError(path: path, reason: reason, code: code)
         }
         handle = db
         // Other processes (the technician's commands) write too: wait for their lock instead of failing.
-        sqlite3_busy_timeout(db, 10_000)
+        let (seconds, attoseconds) = busyTimeout.components
+        sqlite3_busy_timeout(db, Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
     }
 
     deinit { sqlite3_close_v2(handle) }
@@ -41,16 +54,16 @@ public final class SQLiteConnection {
         if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
             let reason = message.map { String(cString: $0) } ?? lastError
             sqlite3_free(message)
-            throw StoreError(path: path, reason: reason)
+            throw error(reason, statement: sql)
         }
     }
 
     public func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw StoreError(path: path, reason: "\(lastError) in: \(sql)")
+            throw error("\(lastError) in: \(sql)", statement: sql)
         }
-        return SQLiteStatement(statement, connection: self)
+        return SQLiteStatement(statement, connection: self, sql: sql)
     }
 
     /// Runs `body` in an IMMEDIATE transaction (the write lock taken at once): committed when it returns,
@@ -69,8 +82,8 @@ public final class SQLiteConnection {
 
     /// Opens for durable use: WAL (readers never wait for the writer) and `synchronous=FULL` (a committed
     /// transaction survives a power cut).
-    public static func durable(path: String) throws(StoreError) -> SQLiteConnection {
-        let db = try SQLiteConnection(path: path)
+    public static func durable(path: String, busyTimeout: Duration = .seconds(10)) throws(StoreError) -> SQLiteConnection {
+        let db = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         try db.execute("PRAGMA journal_mode=WAL")
         try db.execute("PRAGMA synchronous=FULL")
         return db
@@ -94,7 +107,16 @@ public final class SQLiteConnection {
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The linked SQLite's version number (3.40.1 is 3040001) and text.
+    public static var libraryVersion: Int32 { sqlite3_libversion_number() }
+    public static var libraryVersionText: String { String(cString: sqlite3_libversion()) }
+
     public var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// The last failure as an error, with SQLite's extended code.
+    func error(_ reason: String? = nil, statement: String?) -> StoreError {
+        StoreError(path: path, reason: reason ?? lastError, code: sqlite3_extended_errcode(handle), statement: statement)
+    }
 }
 
 @available(*, unavailable)
@@ -104,15 +126,17 @@ extension SQLiteConnection: Sendable {}
 public final class SQLiteStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
+    public let sql: String
 
-    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection) {
+    fileprivate init(_ statement: OpaquePointer, connection: SQLiteConnection, sql: String) {
         self.statement = statement
         self.connection = connection
+        self.sql = sql
     }
 
     deinit { sqlite3_finalize(statement) }
 
-    public enum Value {
+    public enum Value: Sendable, Equatable {
         case integer(Int64)
         case real(Double)
         case text(String)
@@ -133,7 +157,7 @@ public final class SQLiteStatement {
             case .blob(let v): rc = v.withUnsafeBytes { kiosk_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
             case .null: rc = sqlite3_bind_null(statement, index)
             }
-            if rc != SQLITE_OK { throw StoreError(path: connection.path, reason: connection.lastError) }
+            if rc != SQLITE_OK { throw connection.error(statement: sql) }
         }
     }
 
@@ -141,7 +165,11 @@ public final class SQLiteStatement {
     public func run(_ values: [Value] = []) throws(StoreError) {
         try bind(values)
         let rc = sqlite3_step(statement)
-        if rc != SQLITE_DONE && rc != SQLITE_ROW { throw StoreError(path: connection.path, reason: connection.lastError) }
+        if rc != SQLITE_DONE && rc != SQLITE_ROW {
+            let error = connection.error(statement: sql)
+            sqlite3_reset(statement)
+            throw error
+        }
         sqlite3_reset(statement)
     }
 
@@ -152,7 +180,7 @@ public final class SQLiteStatement {
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw StoreError(path: connection.path, reason: connection.lastError) }
+            guard rc == SQLITE_ROW else { throw connection.error(statement: sql) }
             try row(SQLiteRow(statement: statement))
         }
     }
@@ -164,6 +192,19 @@ extension SQLiteStatement: Sendable {}
 /// The current row of a query; valid only inside the `query` closure.
 public struct SQLiteRow {
     fileprivate let statement: OpaquePointer
+
+    public var columnCount: Int { Int(sqlite3_column_count(statement)) }
+
+    /// A column as what SQLite stored (its storage class).
+    public func value(_ column: Int) -> SQLiteStatement.Value {
+        switch sqlite3_column_type(statement, Int32(column)) {
+        case SQLITE_INTEGER: .integer(integer(column))
+        case SQLITE_FLOAT: .real(real(column))
+        case SQLITE_BLOB: .blob(blob(column) ?? [])
+        case SQLITE_NULL: .null
+        default: .text(text(column))
+        }
+    }
 
     public func isNull(_ column: Int) -> Bool { sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
     public func integer(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }

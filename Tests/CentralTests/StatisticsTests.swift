@@ -1,7 +1,6 @@
 import Central
 import Foundation
 import KioskCore
-import SQLite
 import Testing
 
 /// The dashboard's figures on a generated fleet, checked against the database's own counts of the records.
@@ -36,143 +35,162 @@ import Testing
         }
     }
 
-    func store(_ zone: String) throws -> (SQLiteCentralStore, String) {
-        let path = NSTemporaryDirectory() + "central-stats-\(UUID().uuidString).sqlite"
-        return (try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: zone)!), path)
-    }
-
-    /// The database file and its WAL companions.
-    func removeDatabase(_ path: String) {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
-    /// Records whose local day lies in [from, to], counted by SQLite from the records table itself.
-    func databaseCount(_ path: String, _ zone: TimeZone, from: String, to: String, kiosk: String? = nil, extra: String = "") throws -> Int {
+    /// Records whose local day lies in [from, to], counted by the database from the records table itself.
+    static func databaseCount(_ store: CentralStore, _ zone: TimeZone, from: String, to: String, kiosk: String? = nil,
+                              extra: SQL = "") async throws -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         func start(_ day: String) -> Int64 {
             let p = day.split(separator: "-").map { Int($0)! }
             return Int64(calendar.date(from: DateComponents(year: p[0], month: p[1], day: p[2]))!.timeIntervalSince1970 * 1000)
         }
-        let db = try SQLiteConnection(path: path, readOnly: true)
-        var n: Int64 = 0
-        var values: [SQLiteStatement.Value] = [.integer(start(from)), .integer(start(DayMath.add(1, to: to)))]
-        var sql = "SELECT COUNT(*) FROM records WHERE captured_at_ms >= ? AND captured_at_ms < ?"
-        if let kiosk { sql += " AND kiosk = ?"; values.append(.text(kiosk)) }
-        try db.prepare(sql + extra).query(values) { n = $0.integer(0) }
-        return Int(n)
+        var sql: SQL = """
+            SELECT COUNT(*) FROM records WHERE captured_at_ms >= \(bind: .integer(start(from)))
+            AND captured_at_ms < \(bind: .integer(start(DayMath.add(1, to: to))))
+            """
+        if let kiosk { sql.append(" AND kiosk = \(bind: .text(kiosk))") }
+        sql.append(extra)
+        return Int(try await store.database.query(sql).first?.int(0) ?? -1)
     }
 
-    @Test func figuresEqualTheDatabasesOwnCounts() async throws {
+    @Test(arguments: Backend.available)
+    func figuresEqualTheDatabasesOwnCounts(_ backend: Backend) async throws {
         let zone = "Asia/Shanghai"
-        let (store, path) = try store(zone)
-        let end: Int64 = 1_795_000_000_000  // 2026-11-18
-        let records = Self.fleet(kiosks: 4, records: 3000, end: end, seed: 7)
-        for k in 1...4 { try await store.addDevice(name: "station-\(k)", tokenHash: "h\(k)", atMilliseconds: 0) }
-        // By kiosk, in batches, with every batch delivered twice (duplicates must not count).
-        for kiosk in Set(records.map(\.kiosk)) {
-            let mine = records.filter { $0.kiosk == kiosk }
-            for start in stride(from: 0, to: mine.count, by: 200) {
-                let batch = Array(mine[start..<min(start + 200, mine.count)])
-                _ = try await store.ingest(batch, receivedAtMilliseconds: end)
-                _ = try await store.ingest(batch, receivedAtMilliseconds: end + 1)
+        let database = try await FreshDatabase.make(backend)
+        try await database.store(zone).whileRunning { store in
+            let end: Int64 = 1_795_000_000_000  // 2026-11-18
+            let records = Self.fleet(kiosks: 4, records: 3000, end: end, seed: 7)
+            for k in 1...4 { try await store.addDevice(name: "station-\(k)", tokenHash: "h\(k)", atMilliseconds: 0) }
+            // By kiosk, in batches, with every batch delivered twice (duplicates must not count).
+            for kiosk in Set(records.map(\.kiosk)) {
+                let mine = records.filter { $0.kiosk == kiosk }
+                for start in stride(from: 0, to: mine.count, by: 200) {
+                    let batch = Array(mine[start..<min(start + 200, mine.count)])
+                    let first = try await store.ingest(batch, receivedAtMilliseconds: end)
+                    let again = try await store.ingest(batch, receivedAtMilliseconds: end + 1)
+                    #expect(first.allSatisfy { $0.status == .accepted } && again.allSatisfy { $0.status == .duplicate })
+                }
             }
+            let tz = TimeZone(identifier: zone)!
+            let today = "2026-11-18"
+            for (from, to, kiosk) in [("2026-10-19", "2026-11-18", nil), ("2026-11-01", "2026-11-10", "station-2"),
+                                      ("2026-10-01", "2026-12-31", nil), ("2026-11-18", "2026-11-18", "station-4")] as [(String, String, String?)] {
+                let s = try await store.statistics(StatsQuery(from: from, to: to, kiosk: kiosk), today: today)
+                #expect(s.total == (try await Self.databaseCount(store, tz, from: from, to: to, kiosk: kiosk)), "\(from)…\(to) \(kiosk ?? "all")")
+                for category in WasteCategory.allCases {
+                    #expect((s.perCategory[category.rawValue] ?? 0)
+                            == (try await Self.databaseCount(store, tz, from: from, to: to, kiosk: kiosk,
+                                                             extra: " AND category = \(bind: .text(category.rawValue))")))
+                }
+                let corrected = try await Self.databaseCount(store, tz, from: from, to: to, kiosk: kiosk,
+                                                             extra: " AND correction IS NOT NULL AND correction != label")
+                #expect(s.accuracy.reduce(0) { $0 + $1.corrected } == corrected)
+                #expect(s.hourly.reduce(0, +) == s.total)
+                #expect(s.kiosks.reduce(0) { $0 + $1.records } == s.total)
+                // Each day of the trend equals the database's count for that day.
+                for day in s.daily.suffix(5) {
+                    #expect(day.count == (try await Self.databaseCount(store, tz, from: day.day, to: day.day, kiosk: kiosk)), "\(day.day)")
+                }
+            }
+            let overview = try await store.statistics(StatsQuery(from: "2026-10-20", to: today, kiosk: nil), today: today)
+            #expect(overview.total > 2000 && overview.today > 0 && overview.notSure > 0)
+            #expect(overview.accuracy.contains { $0.correctedTo["category:hazardous"] ?? 0 > 0 })
+            #expect(overview.today == (try await Self.databaseCount(store, tz, from: today, to: today)))
+            #expect(overview.last7Days == (try await Self.databaseCount(store, tz, from: "2026-11-12", to: today)))
+            #expect(overview.last30Days == (try await Self.databaseCount(store, tz, from: "2026-10-20", to: today)))
+            #expect(overview.kiosks.map(\.recordsTotal).reduce(0, +) == records.count)
+            #expect(overview.kiosks.allSatisfy { $0.lastSync != nil && $0.modelVersion != nil })
+            // The not-sure share uses the kiosks' default thresholds on each record's top two guesses.
+            let notSure = records.filter { r in
+                let day = DayMath.today(in: { var c = Calendar(identifier: .gregorian); c.timeZone = tz; return c }(),
+                                        now: Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000))
+                return day >= "2026-10-20" && day <= today && Rollup.isUncertain(r)
+            }.count
+            #expect(overview.notSure == notSure)
         }
-        let tz = TimeZone(identifier: zone)!
-        let today = "2026-11-18"
-        for (from, to, kiosk) in [("2026-10-19", "2026-11-18", nil), ("2026-11-01", "2026-11-10", "station-2"),
-                                  ("2026-10-01", "2026-12-31", nil), ("2026-11-18", "2026-11-18", "station-4")] as [(String, String, String?)] {
-            let s = try await store.statistics(StatsQuery(from: from, to: to, kiosk: kiosk), today: today)
-            #expect(s.total == (try databaseCount(path, tz, from: from, to: to, kiosk: kiosk)), "\(from)…\(to) \(kiosk ?? "all")")
-            for category in WasteCategory.allCases {
-                #expect((s.perCategory[category.rawValue] ?? 0)
-                        == (try databaseCount(path, tz, from: from, to: to, kiosk: kiosk, extra: " AND category = '\(category.rawValue)'")))
+        await database.remove()
+    }
+
+    @Test(arguments: Backend.available)
+    func rollupsAreRebuiltForAnotherTimeZone(_ backend: Backend) async throws {
+        let database = try await FreshDatabase.make(backend)
+        let end: Int64 = 1_795_000_000_000
+        let records = Self.fleet(kiosks: 2, records: 500, end: end, seed: 3)
+        let before = try await database.store("UTC").whileRunning { store in
+            for k in 1...2 { try await store.addDevice(name: "station-\(k)", tokenHash: "h\(k)", atMilliseconds: 0) }
+            for k in ["station-1", "station-2"] {
+                _ = try await store.ingest(records.filter { $0.kiosk == k }, receivedAtMilliseconds: end)
             }
-            let corrected = try databaseCount(path, tz, from: from, to: to, kiosk: kiosk, extra: " AND correction IS NOT NULL AND correction != label")
-            #expect(s.accuracy.reduce(0) { $0 + $1.corrected } == corrected)
+            return try await store.statistics(StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: nil), today: "2026-11-18")
+        }
+        // The same database opened by a server in another zone: its days move, the totals and kiosk states stay.
+        let newYork = TimeZone(identifier: "America/New_York")!
+        try await database.store("America/New_York").whileRunning { moved in
+            let day = "2026-11-10"
+            let s = try await moved.statistics(StatsQuery(from: day, to: day, kiosk: nil), today: "2026-11-18")
+            #expect(s.total == (try await Self.databaseCount(moved, newYork, from: day, to: day)))
             #expect(s.hourly.reduce(0, +) == s.total)
-            #expect(s.kiosks.reduce(0) { $0 + $1.records } == s.total)
-            // Each day of the trend equals the database's count for that day.
-            for day in s.daily.suffix(5) {
-                #expect(day.count == (try databaseCount(path, tz, from: day.day, to: day.day, kiosk: kiosk)), "\(day.day)")
-            }
+            let all = try await moved.statistics(StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: nil), today: "2026-11-18")
+            #expect(all.total == 500)
+            #expect(all.notSure == before.notSure)
+            #expect(all.accuracy == before.accuracy)
+            #expect(all.kiosks == before.kiosks)
         }
-        let overview = try await store.statistics(StatsQuery(from: "2026-10-20", to: today, kiosk: nil), today: today)
-        #expect(overview.total > 2000 && overview.today > 0 && overview.notSure > 0)
-        #expect(overview.accuracy.contains { $0.correctedTo["category:hazardous"] ?? 0 > 0 })
-        #expect(overview.today == (try databaseCount(path, tz, from: today, to: today)))
-        #expect(overview.last7Days == (try databaseCount(path, tz, from: "2026-11-12", to: today)))
-        #expect(overview.last30Days == (try databaseCount(path, tz, from: "2026-10-20", to: today)))
-        #expect(overview.kiosks.map(\.recordsTotal).reduce(0, +) == records.count)
-        #expect(overview.kiosks.allSatisfy { $0.lastSync != nil && $0.modelVersion != nil })
-        // The not-sure share uses the kiosks' default thresholds on each record's top two guesses.
-        let notSure = records.filter { r in
-            let day = DayMath.today(in: { var c = Calendar(identifier: .gregorian); c.timeZone = tz; return c }(),
-                                    now: Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000))
-            return day >= "2026-10-20" && day <= today && Rollup.isUncertain(r)
-        }.count
-        #expect(overview.notSure == notSure)
-        removeDatabase(path)
+        await database.remove()
     }
 
-    @Test func rollupsAreRebuiltForAnotherTimeZone() async throws {
-        let (store, path) = try store("UTC")
+    @Test(arguments: Backend.available)
+    func whatTheKioskSaysAboutAskingWinsOverTheEstimate(_ backend: Backend) async throws {
+        let database = try await FreshDatabase.make(backend)
         let end: Int64 = 1_795_000_000_000
-        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
-        _ = try await store.ingest(Self.fleet(kiosks: 1, records: 500, end: end, seed: 3), receivedAtMilliseconds: end)
-        // The same file opened by a server in another zone: its days move, the totals stay.
-        let moved = try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: "America/New_York")!)
-        try await moved.prepare()
-        let day = "2026-11-10"
-        let s = try await moved.statistics(StatsQuery(from: day, to: day, kiosk: nil), today: "2026-11-18")
-        #expect(s.total == (try databaseCount(path, TimeZone(identifier: "America/New_York")!, from: day, to: day)))
-        let all = try await moved.statistics(StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: nil), today: "2026-11-18")
-        #expect(all.total == 500)
-        removeDatabase(path)
-    }
-
-    @Test func whatTheKioskSaysAboutAskingWinsOverTheEstimate() async throws {
-        let (store, path) = try store("UTC")
-        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
-        let end: Int64 = 1_795_000_000_000
-        func record(_ n: Int64, p: Double, asked: Bool?) -> ScanRecord {
+        @Sendable func record(_ n: Int64, p: Double, asked: Bool?) -> ScanRecord {
             ScanRecord(kiosk: "station-1", capturedAtMilliseconds: end - n, sequence: n, label: "glass", category: .recyclable,
                        confidence: p, top: [.init(label: "glass", p: p), .init(label: "trash", p: 1 - p)], modelVersion: "m",
                        language: .zh, asked: asked)
         }
-        // Sure by the thresholds but asked (a kiosk with stricter settings), unsure by them but not asked, and
-        // one that does not say (estimated: 0.5 is unsure).
-        _ = try await store.ingest([record(1, p: 0.9, asked: true), record(2, p: 0.5, asked: false), record(3, p: 0.5, asked: nil),
-                                    record(4, p: 0.95, asked: nil)], receivedAtMilliseconds: end)
-        let s = try await store.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18")
-        #expect(s.total == 4)
-        #expect(s.notSure == 2)
-        #expect(s.kiosks.first?.notSureShare == 0.5)
+        try await database.store("UTC").whileRunning { store in
+            try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
+            // Sure by the thresholds but asked (a kiosk with stricter settings), unsure by them but not asked, and
+            // one that does not say (estimated: 0.5 is unsure).
+            _ = try await store.ingest([record(1, p: 0.9, asked: true), record(2, p: 0.5, asked: false), record(3, p: 0.5, asked: nil),
+                                        record(4, p: 0.95, asked: nil)], receivedAtMilliseconds: end)
+            let s = try await store.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18")
+            #expect(s.total == 4)
+            #expect(s.notSure == 2)
+            #expect(s.kiosks.first?.notSureShare == 0.5)
+        }
         // Rebuilt from the records, the same.
-        let again = try SQLiteCentralStore(path: path, timeZone: TimeZone(identifier: "Europe/London")!)
-        try await again.prepare()
-        #expect(try await again.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18").notSure == 2)
-        removeDatabase(path)
+        try await database.store("Europe/London").whileRunning { again in
+            let s = try await again.statistics(StatsQuery(from: "2026-11-01", to: "2026-11-30", kiosk: nil), today: "2026-11-18")
+            #expect(s.notSure == 2)
+        }
+        await database.remove()
     }
 
-    @Test func exportPagesThroughEveryRecordOnce() async throws {
-        let (store, path) = try store("UTC")
+    @Test(arguments: Backend.available)
+    func exportPagesThroughEveryRecordOnce(_ backend: Backend) async throws {
+        let database = try await FreshDatabase.make(backend)
         let end: Int64 = 1_795_000_000_000
-        try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
         let records = Self.fleet(kiosks: 1, records: 730, end: end, seed: 5)
-        _ = try await store.ingest(records, receivedAtMilliseconds: end)
-        var cursor: ExportRow?
-        var seen: [String] = []
-        let query = StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: "station-1")
-        while true {
-            let page = try await store.exportRecords(query, after: cursor, limit: 100)
-            if page.isEmpty { break }
-            seen += page.map(\.id)
-            cursor = page.last
+        try await database.store("UTC").whileRunning { store in
+            try await store.addDevice(name: "station-1", tokenHash: "h", atMilliseconds: 0)
+            _ = try await store.ingest(records, receivedAtMilliseconds: end)
+            var cursor: ExportRow?
+            var seen: [String] = []
+            let query = StatsQuery(from: "2026-01-01", to: "2026-12-31", kiosk: "station-1")
+            while true {
+                let page = try await store.exportRecords(query, after: cursor, limit: 100)
+                if page.isEmpty { break }
+                seen += page.map(\.id)
+                cursor = page.last
+            }
+            #expect(seen.count == 730)
+            #expect(Set(seen) == Set(records.map { $0.id.uuidString.lowercased() }))
+            // In (capture time, id) order.
+            let times = try await store.exportRecords(query, after: nil, limit: 1000).map(\.capturedAtMilliseconds)
+            #expect(times == times.sorted())
         }
-        #expect(seen.count == 730)
-        #expect(Set(seen) == Set(records.map { $0.id.uuidString.lowercased() }))
-        removeDatabase(path)
+        await database.remove()
     }
 
     @Test func csvFieldsAreQuotedAndFormulasDefused() {
