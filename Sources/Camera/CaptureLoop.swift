@@ -1,26 +1,29 @@
 import KioskCore
 import Synchronization
 
-/// The thread and the one-frame mailbox behind a frame source: `start` runs the capture body on its own thread,
-/// `stop` asks it to end and waits for it.
+/// The worker and the one-frame mailbox behind a frame source: `start` runs the capture body on its own thread,
+/// `stop` asks it to end and waits for it. The capture's waits (frame pacing, reconnect backoff) go through the
+/// worker's clock.
 final class CaptureLoop: Sendable {
-    let mailbox = FrameMailbox(status: .stopped)
-    private let thread = Mutex<OSThread?>(nil)
+    let worker: BackgroundWorker
+    let mailbox: FrameMailbox
+
+    init(clock: any WorkerClock = .system) {
+        worker = BackgroundWorker(clock: clock)
+        mailbox = FrameMailbox(status: .stopped, signal: worker.signal)
+    }
 
     func start(device: String, _ body: @escaping @Sendable (FrameMailbox) -> Void) {
-        thread.withLock { thread in
-            guard thread == nil else { return }
+        let mailbox = self.mailbox
+        worker.start(prepare: {
             mailbox.reset()
             mailbox.status = .starting(device: device)
-            let mailbox = self.mailbox
-            thread = OSThread { body(mailbox) }
-        }
+        }) { body(mailbox) }
     }
 
     func stop() {
-        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return }
-        mailbox.requestStop()
-        running.join()
+        guard worker.isRunning else { return }
+        worker.stop(beforeJoin: { mailbox.releaseReaders() })
         mailbox.status = .stopped
     }
 }

@@ -6,35 +6,40 @@ import Musl
 #endif
 
 /// Hands frames from a capture thread to its readers: one slot, the newest frame wins. Also carries the source's
-/// status and statistics, and the stop request, so the capture thread can wait (backoff, frame pacing) and still
-/// stop at once.
+/// status and statistics; the capture thread's own waits (backoff, frame pacing) and stop request are its
+/// worker's `signal`, so they run on the worker's clock and still end at once on stop.
 final class FrameMailbox: @unchecked Sendable {
-    // Every stored property below is read and written only while holding `mutex`.
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    // Every stored `var` below is read and written only while holding `mutex`. The mutex and condition live in
+    // memory of their own: pthreads needs them at a stable address, which a class's stored property is not.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let signal: WakeSignal
     private var frame: Frame?
     private var currentStatus: CameraStatus
     private var statistics = CaptureStatistics()
-    private var stopping = false
+    private var readersReleased = false
 
-    init(status: CameraStatus) {
+    init(status: CameraStatus, signal: WakeSignal) {
         currentStatus = status
-        pthread_mutex_init(&mutex, nil)
+        self.signal = signal
+        pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(&condition, &attributes)
+        pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
     }
 
     deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
     }
 
     private func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return body()
     }
 
@@ -42,7 +47,7 @@ final class FrameMailbox: @unchecked Sendable {
         locked {
             self.frame = frame
             update(&statistics)
-            pthread_cond_broadcast(&condition)
+            pthread_cond_broadcast(condition)
         }
     }
 
@@ -57,16 +62,18 @@ final class FrameMailbox: @unchecked Sendable {
 
     var latest: Frame? { locked { frame } }
 
-    var isStopping: Bool { locked { stopping } }
+    /// Whether the capture thread should end (its worker is stopping).
+    var isStopping: Bool { signal.isStopping }
 
-    func requestStop() {
+    /// Ends every reader's wait for a frame (the source is stopping).
+    func releaseReaders() {
         locked {
-            stopping = true
-            pthread_cond_broadcast(&condition)
+            readersReleased = true
+            pthread_cond_broadcast(condition)
         }
     }
 
-    func reset() { locked { stopping = false; frame = nil; statistics = CaptureStatistics() } }
+    func reset() { locked { readersReleased = false; frame = nil; statistics = CaptureStatistics() } }
 
     /// Waits for a frame newer than `sequence`; nil on timeout or stop.
     func waitForFrame(after sequence: UInt64?, timeout: Duration) -> Frame? {
@@ -74,9 +81,9 @@ final class FrameMailbox: @unchecked Sendable {
         return locked {
             while true {
                 if let f = frame, sequence.map({ f.sequence > $0 }) ?? true { return f }
-                if stopping { return nil }
+                if readersReleased { return nil }
                 var d = deadline
-                if pthread_cond_timedwait(&condition, &mutex, &d) == ETIMEDOUT {
+                if pthread_cond_timedwait(condition, mutex, &d) == ETIMEDOUT {
                     if let f = frame, sequence.map({ f.sequence > $0 }) ?? true { return f }
                     return nil
                 }
@@ -84,17 +91,8 @@ final class FrameMailbox: @unchecked Sendable {
         }
     }
 
-    /// Sleeps for `duration` unless a stop is requested first; returns false when stopping.
-    func pause(for duration: Duration) -> Bool {
-        let deadline = Self.deadline(after: duration)
-        return locked {
-            while !stopping {
-                var d = deadline
-                if pthread_cond_timedwait(&condition, &mutex, &d) == ETIMEDOUT { break }
-            }
-            return !stopping
-        }
-    }
+    /// The capture thread's wait: `duration` on its worker's clock unless a stop comes first; false when stopping.
+    func pause(for duration: Duration) -> Bool { signal.wait(for: duration) }
 
     private static func deadline(after duration: Duration) -> timespec {
         var now = timespec()

@@ -18,7 +18,7 @@ public final class ReplayFrameSource: CaptureLoopSource {
     /// Frames each picture is shown for before the next (1: a new picture every frame).
     public let framesPerPicture: Int
     private let label: String
-    let loop = CaptureLoop()
+    let loop: CaptureLoop
     private let logger: Logger
 
     /// - Parameters:
@@ -27,8 +27,10 @@ public final class ReplayFrameSource: CaptureLoopSource {
     ///     holds each for a few seconds like an item lying on the tray.
     /// - Throws: `CameraError.noDevice` when the path does not exist or holds no picture, `.badClip` for a clip
     ///   that is not JPEG frames back to back.
+    ///   - clock: what the replay thread waits on (tests move time by hand; frames keep real capture times).
     public init(path: String, framesPerSecond: Double = 30, frameShorterSide: Int? = 360, holdEach: Duration = .zero,
-                logger: Logger = Logger(label: "kiosk.camera")) throws(CameraError) {
+                logger: Logger = Logger(label: "kiosk.camera"), clock: any WorkerClock = .system) throws(CameraError) {
+        loop = CaptureLoop(clock: clock)
         reel = try ReplayReel(path: path)
         label = path
         self.framesPerSecond = max(0.1, framesPerSecond)

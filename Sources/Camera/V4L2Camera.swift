@@ -7,9 +7,11 @@ import Logging
 public final class V4L2Camera: CaptureLoopSource {
     public let settings: CameraSettings
     private let logger: Logger
-    let loop = CaptureLoop()
+    let loop: CaptureLoop
 
-    public init(settings: CameraSettings, logger: Logger = Logger(label: "kiosk.camera")) {
+    /// - Parameter clock: what the capture thread's reconnect backoff waits on (tests move time by hand).
+    public init(settings: CameraSettings, logger: Logger = Logger(label: "kiosk.camera"), clock: any WorkerClock = .system) {
+        loop = CaptureLoop(clock: clock)
         self.settings = settings
         self.logger = logger
     }

@@ -1,9 +1,11 @@
 import Dispatch
 import Synchronization
 
-/// A wake-up flag with a timed wait, and the stop request.
+/// A wake-up flag with a timed wait through a clock, and the stop request.
 public final class WakeSignal: Sendable {
-    public init() {}
+    public let clock: any WorkerClock
+
+    public init(clock: any WorkerClock = .system) { self.clock = clock }
 
     private struct Flags {
         var woken = false
@@ -28,15 +30,14 @@ public final class WakeSignal: Sendable {
         semaphore.signal()
     }
 
-    /// Waits up to `duration` or until woken; false when stopping.
+    /// Waits up to `duration` on the clock or until woken; false when stopping.
     public func wait(for duration: Duration) -> Bool {
         let woken = flags.withLock { f -> Bool in defer { f.woken = false }; return f.woken }
         if woken {
             // Take the wake's signal too, so that the next wait does not return at once.
             _ = semaphore.wait(timeout: .now())
         } else if !isStopping {
-            let (s, atto) = max(duration, .zero).components
-            _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(s) * 1_000_000_000 + Int(atto / 1_000_000_000)))
+            clock.sleep(until: clock.now + max(duration, .zero), interruptedBy: semaphore)
             flags.withLock { $0.woken = false }
         }
         return !isStopping

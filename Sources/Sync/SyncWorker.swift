@@ -36,13 +36,15 @@ public final class SyncWorker: Sendable {
     private let settings: Settings
     private let logger: Logger
     private let heartbeat: @Sendable () -> Void
-    private let signal = WakeSignal()
-    private let thread = Mutex<OSThread?>(nil)
+    private let worker: BackgroundWorker
     private let current = Mutex<State>(.stopped)
 
     /// - Parameter heartbeat: called from the loop while it is healthy (its store readable), at least every
     ///   `pollInterval` or `probeInterval`: the systemd watchdog ping.
-    public init(settings: Settings, logger: Logger = Logger(label: "kiosk.sync"), heartbeat: @escaping @Sendable () -> Void = {}) {
+    ///   - clock: what the loop waits on (tests move time by hand).
+    public init(settings: Settings, logger: Logger = Logger(label: "kiosk.sync"), clock: any WorkerClock = .system,
+                heartbeat: @escaping @Sendable () -> Void = {}) {
+        worker = BackgroundWorker(clock: clock)
         self.settings = settings
         self.logger = logger
         self.heartbeat = heartbeat
@@ -51,22 +53,16 @@ public final class SyncWorker: Sendable {
     public var state: State { current.withLock { $0 } }
 
     public func start() {
-        thread.withLock { t in
-            guard t == nil else { return }
-            signal.reset()
-            current.withLock { $0 = .idle }
-            t = OSThread { [self] in self.run() }
-        }
+        worker.start(prepare: { current.withLock { $0 = .idle } }) { [self] in self.run() }
     }
 
     /// Asks for a push now (a record was just stored).
-    public func nudge() { signal.wake() }
+    public func nudge() { worker.wake() }
 
     /// Stops and waits for the thread (a push in flight finishes or times out first).
     public func stop() {
-        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return }
-        signal.stop()
-        running.join()
+        guard worker.isRunning else { return }
+        worker.stop()
         current.withLock { $0 = .stopped }
     }
 
@@ -78,22 +74,22 @@ public final class SyncWorker: Sendable {
     }
 
     private func run() {
-        let clock = ContinuousClock()
+        let clock = worker.clock
         var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
-        while !signal.isStopping {
+        while !worker.isStopping {
             switch pass(&backoff) {
             case .poll:
-                if !signal.wait(for: settings.pollInterval) { return }
+                if !worker.wait(for: settings.pollInterval) { return }
             case .storeUnreadable:
                 // Not healthy, so no heartbeat: systemd restarts us if this lasts past WatchdogSec.
-                if !signal.wait(for: backoff.next()) { return }
+                if !worker.wait(for: backoff.next()) { return }
             case .retry(let delay, let error, let transport):
                 let until = clock.now + delay
                 current.withLock { $0 = .waiting(until: until, lastError: error.description) }
                 logger.warning("sync failed; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
                 // Wait out the backoff, but go at once when the server answers its health check again.
-                while !signal.isStopping && clock.now < until {
-                    if !signal.wait(for: min(settings.probeInterval, until - clock.now)) { return }
+                while !worker.isStopping && clock.now < until {
+                    if !worker.wait(for: min(settings.probeInterval, until - clock.now)) { return }
                     heartbeat()
                     if error.isTransient && transport.isHealthy() { break }
                 }

@@ -46,12 +46,13 @@ public final class InferenceWorker: Sendable {
     private let retryInterval: Duration
     private let logger: Logger
     private let shared = Mutex(Shared())
-    private let signal = WakeSignal()
-    private let thread = Mutex<OSThread?>(nil)
+    private let worker: BackgroundWorker
     private let answered = Mutex<(@Sendable () -> Void)?>(nil)
 
+    /// - Parameter clock: what the worker waits on between attempts to load the model (tests move time by hand).
     public init(retryInterval: Duration = .seconds(10), logger: Logger = Logger(label: "kiosk.inference"),
-                load: @escaping @Sendable () throws -> LoadedModel) {
+                clock: any WorkerClock = .system, load: @escaping @Sendable () throws -> LoadedModel) {
+        worker = BackgroundWorker(clock: clock)
         self.load = load
         self.retryInterval = retryInterval
         self.logger = logger
@@ -60,23 +61,15 @@ public final class InferenceWorker: Sendable {
     public var status: Status { shared.withLock { $0.status } }
 
     public func start() {
-        thread.withLock { t in
-            guard t == nil else { return }
-            signal.reset()
-            t = OSThread { [self] in self.run() }
-        }
+        worker.start { [self] in self.run() }
     }
 
-    public func stop() {
-        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return }
-        signal.stop()
-        running.join()
-    }
+    public func stop() { worker.stop() }
 
     /// Queues a picture; a newer submission replaces one not yet started (only the latest scan matters).
     public func submit(_ scan: ScanID, _ image: RGBImage) {
         shared.withLock { $0.job = (scan, image) }
-        signal.wake()
+        worker.wake()
     }
 
     /// Called on the worker's thread after each answer (the screen loop uses it to wake up at once).
@@ -91,7 +84,7 @@ public final class InferenceWorker: Sendable {
 
     private func run() {
         var model: LoadedModel?
-        while !signal.isStopping {
+        while !worker.isStopping {
             if model == nil {
                 do {
                     let loaded = try load()
@@ -107,12 +100,12 @@ public final class InferenceWorker: Sendable {
                         return s.job
                     }
                     if let (scan, _) = job { answer(scan, .failure(Failure(description: reason)), .zero) }
-                    _ = signal.wait(for: retryInterval)
+                    _ = worker.wait(for: retryInterval)
                     continue
                 }
             }
             guard let model, let (scan, image) = shared.withLock({ s in defer { s.job = nil }; return s.job }) else {
-                _ = signal.wait(for: .seconds(1))
+                _ = worker.wait(for: .seconds(1))
                 continue
             }
             let start = ContinuousClock.now

@@ -39,15 +39,17 @@ public final class RecordWriter: Sendable {
     private let didStore: @Sendable () -> Void
     private let logger: Logger
     private let shared = Mutex(Shared())
-    private let signal = WakeSignal()
-    private let thread = Mutex<OSThread?>(nil)
+    private let worker: BackgroundWorker
 
     /// - Parameters:
     ///   - open: opens the store; called on the writer's thread (again after a failure).
     ///   - startOfDay: local midnight in milliseconds since 1970, for today's counts.
     ///   - didStore: called after records were stored (wakes the sync).
-    public init(logger: Logger = Logger(label: "kiosk.records"), startOfDay: @escaping @Sendable () -> Int64,
-                didStore: @escaping @Sendable () -> Void = {}, open: @escaping @Sendable () throws -> any ScanRecordSink) {
+    ///   - clock: what the writer waits on between attempts (tests move time by hand).
+    public init(logger: Logger = Logger(label: "kiosk.records"), clock: any WorkerClock = .system,
+                startOfDay: @escaping @Sendable () -> Int64, didStore: @escaping @Sendable () -> Void = {},
+                open: @escaping @Sendable () throws -> any ScanRecordSink) {
+        worker = BackgroundWorker(clock: clock)
         self.open = open
         self.startOfDay = startOfDay
         self.didStore = didStore
@@ -68,23 +70,17 @@ public final class RecordWriter: Sendable {
             return false
         }
         // While the store fails, the retry schedule decides; new records must not hurry it into a faster backoff.
-        if !failing { signal.wake() }
+        if !failing { worker.wake() }
     }
 
     public func start() {
-        thread.withLock { t in
-            guard t == nil else { return }
-            signal.reset()
-            t = OSThread { [self] in self.run() }
-        }
+        worker.start { [self] in self.run() }
     }
 
     /// Stops after one last attempt to store what is waiting; returns how many records could not be stored.
     @discardableResult
     public func stop() -> Int {
-        guard let running = thread.withLock({ t -> OSThread? in defer { t = nil }; return t }) else { return snapshot.waiting }
-        signal.stop()
-        running.join()
+        worker.stop()
         return snapshot.waiting
     }
 
@@ -92,16 +88,17 @@ public final class RecordWriter: Sendable {
         var sink: (any ScanRecordSink)?
         var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10))
         var countedAt: ContinuousClock.Instant?
+        let clock = worker.clock
         let encoder = JPEGEncoder()
         while true {
-            let stopping = signal.isStopping
+            let stopping = worker.isStopping
             if sink == nil {
                 do {
                     sink = try open()
                 } catch {
                     fail("\(error)")
                     if stopping { break }
-                    _ = signal.wait(for: backoff.next())
+                    _ = worker.wait(for: backoff.next())
                     continue
                 }
             }
@@ -130,7 +127,7 @@ public final class RecordWriter: Sendable {
                 }
             }
             if wrote { didStore() }
-            if !failed, let current = sink, wrote || countedAt.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
+            if !failed, let current = sink, wrote || countedAt.map({ clock.now - $0 > .seconds(30) }) ?? true {
                 do {
                     let counts = try current.counts(sinceMilliseconds: startOfDay())
                     shared.withLock { s in
@@ -140,7 +137,7 @@ public final class RecordWriter: Sendable {
                         if s.snapshot.health != .ok { logger.info("record store ok") }
                         s.snapshot.health = .ok
                     }
-                    countedAt = .now
+                    countedAt = clock.now
                     backoff.reset()
                 } catch {
                     fail("\(error)")
@@ -149,7 +146,7 @@ public final class RecordWriter: Sendable {
                 }
             }
             if stopping { break }
-            _ = signal.wait(for: failed ? backoff.next() : .seconds(5))
+            _ = worker.wait(for: failed ? backoff.next() : .seconds(5))
         }
         let lost = snapshot.waiting
         if lost > 0 { logger.error("\(lost) records could not be stored before stopping") }

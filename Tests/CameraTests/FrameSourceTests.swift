@@ -41,11 +41,11 @@ struct ReplayFrameSourceTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.copyItem(atPath: fixture("truncated.jpg"), toPath: folder + "/broken.jpg")
-        let source = try ReplayFrameSource(path: folder, framesPerSecond: 100)
+        let clock = ManualWorkerClock()
+        let source = try ReplayFrameSource(path: folder, framesPerSecond: 100, clock: clock)
         source.start()
-        let deadline = ContinuousClock.now + .seconds(5)
-        func failed() -> Bool { if case .failed = source.status { return true } else { return false } }
-        while ContinuousClock.now < deadline, !failed() { usleep(10_000) }
+        // Having tried every picture, the replay thread says so and waits (on the clock) to be stopped.
+        #expect(clock.waitForSleep(after: 0) == 1)
         if case .failed = source.status {} else { Issue.record("status \(source.status)") }
         #expect(source.latestFrame() == nil)
         source.stop()
@@ -56,19 +56,25 @@ struct ReplayFrameSourceTests {
 struct V4L2CameraTests {
     /// No camera on this machine: the loop must say so, keep retrying and stop cleanly.
     @Test func aMissingDeviceIsAStatusAndStopIsPrompt() {
+        let clock = ManualWorkerClock()
         let camera = V4L2Camera(settings: CameraSettings(device: "/dev/video-kiosk-test-missing",
-                                                         reconnectInitial: .milliseconds(20), reconnectMaximum: .milliseconds(50)))
+                                                         reconnectInitial: .milliseconds(20), reconnectMaximum: .milliseconds(50)),
+                                clock: clock)
         camera.start()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline, camera.status != .noDevice(device: "/dev/video-kiosk-test-missing") {
-            usleep(10_000)
-        }
+        // It tried, said so, and waits out its backoff; each backoff step passed tries again.
+        #expect(clock.waitForSleep(after: 0) == 1)
         #expect(camera.status == .noDevice(device: "/dev/video-kiosk-test-missing"))
+        for tries in 2...4 {
+            clock.advance(by: .milliseconds(50))
+            #expect(clock.waitForSleep(after: tries - 1) == tries)
+            #expect(camera.status == .noDevice(device: "/dev/video-kiosk-test-missing"))
+        }
         #expect(camera.nextFrame(after: nil, timeout: .milliseconds(100)) == nil)
-        let clock = ContinuousClock()
-        let stopping = clock.now
+        // Stopping ends the backoff's sleep at once, though the test's clock never reaches its end.
+        let wall = ContinuousClock()
+        let stopping = wall.now
         camera.stop()
-        #expect(clock.now - stopping < .seconds(2))
+        #expect(wall.now - stopping < .seconds(2))
         #expect(camera.status == .stopped)
     }
 

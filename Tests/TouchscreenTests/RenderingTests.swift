@@ -228,6 +228,8 @@ import Touchscreen
         h.step(until: { $0.machine.screen == .problem(.storage) }, "the storage problem")
         try h.screenshot("problem-storage-en")
         try FileManager.default.removeItem(atPath: blocked)
+        // The writer retries on its backoff (at most 10 s), on its own clock.
+        h.recordsClock.advance(by: .seconds(10))
         h.step(until: { $0.machine.screen == .ready }, timeout: .seconds(30), "recovery")
         #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
         h.records.stop()
@@ -255,7 +257,10 @@ import Touchscreen
         let h = try ScreenHarness(camera: try replay("glass"), heartbeat: { counter.beats += 1 })
         for _ in 0..<25 { h.loop.step() }
         #expect(counter.beats == 25)
-        usleep(300_000)  // the threads go on, the loop does not
+        // The camera's thread goes on delivering frames; the loop does not run, so no beat.
+        let frame = h.camera.latestFrame()
+        let later = h.camera.nextFrame(after: frame?.sequence, timeout: .seconds(5))
+        #expect(later != nil && h.camera.nextFrame(after: later?.sequence, timeout: .seconds(5)) != nil)
         #expect(counter.beats == 25)
         h.loop.step()
         #expect(counter.beats == 26)

@@ -20,6 +20,8 @@ final class ScreenHarness {
     let camera: any FrameSource
     let engine: InferenceWorker
     let records: RecordWriter
+    /// The record writer's clock: time stands still for it, so it stores only when a scan wakes it.
+    let recordsClock = ManualWorkerClock()
     let dataDirectory: String
     /// A data directory the harness made for itself, removed when it ends.
     private let ownsDataDirectory: Bool
@@ -50,7 +52,7 @@ final class ScreenHarness {
             let classifier = try ImageClassifier(modelPath: model, backend: .int8, threads: 2)
             return LoadedModel(classifier: classifier, version: String(classifier.model!.checksum.prefix(16)))
         }
-        records = RecordWriter(startOfDay: { 0 }) { try RecordStore(dataDirectory: directory) }
+        records = RecordWriter(clock: recordsClock, startOfDay: { 0 }) { try RecordStore(dataDirectory: directory) }
         loop = try KioskLoop(configuration: configuration, camera: camera, engine: engine, records: records, heartbeat: heartbeat)
         camera.start()
         engine.start()
@@ -71,7 +73,7 @@ final class ScreenHarness {
         while ContinuousClock.now < deadline {
             loop.step()
             if condition(loop) { return }
-            usleep(5_000)
+            nextCameraFrame()
         }
         Issue.record("timed out waiting for \(what); screen is \(loop.machine.screen)", sourceLocation: sourceLocation)
     }
@@ -81,8 +83,15 @@ final class ScreenHarness {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end {
             loop.step()
-            usleep(10_000)
+            nextCameraFrame()
         }
+    }
+
+    /// Blocks until the camera delivers a newer frame (at most 100 ms: a missing camera delivers none), so each
+    /// step has something new to show. Not the loop's SDL wait: pumping SDL's queue there lets an injected tap
+    /// land a frame late.
+    private func nextCameraFrame() {
+        _ = camera.nextFrame(after: camera.latestFrame()?.sequence, timeout: .milliseconds(100))
     }
 
     func tap(_ action: ScreenAction, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -104,8 +113,13 @@ final class ScreenHarness {
 
     /// The records stored so far (waits for the writer thread).
     func storedRecords(count: Int) throws -> [ScanRecord] {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while records.snapshot.stored < count && ContinuousClock.now < deadline { usleep(10_000) }
+        // Each pass of the writer ends in a sleep on its clock: wait for passes, not for time.
+        var seen = recordsClock.sleeps
+        for _ in 0..<20 where records.snapshot.stored < count {
+            let now = recordsClock.waitForSleep(after: seen, timeout: .seconds(10))
+            if now == seen { break }
+            seen = now
+        }
         return try RecordStore(dataDirectory: dataDirectory).all()
     }
 }

@@ -34,37 +34,53 @@ final class FlakyStore: ScanRecordSink {
                    confidence: 0.9, top: [.init(label: "glass", p: 0.9)], modelVersion: "v", language: .zh)
     }
 
-    func wait(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() && ContinuousClock.now < deadline { usleep(10_000) }
-        #expect(condition(), "timed out waiting for \(what)")
+    /// Lets the worker run until it next goes to sleep on `clock` (it finished a pass), as often as it takes for
+    /// `condition` to hold; each pass is a real event, never a timed poll.
+    func wait(_ what: String, on clock: ManualWorkerClock, sourceLocation: SourceLocation = #_sourceLocation,
+              _ condition: () -> Bool) {
+        var seen = clock.sleeps
+        for _ in 0..<50 where !condition() {
+            let now = clock.waitForSleep(after: seen)
+            if now == seen { break }  // no pass within the real-time limit
+            seen = now
+        }
+        #expect(condition(), "\(what) not seen", sourceLocation: sourceLocation)
     }
 
     @Test func recordsWaitInOrderWhileTheStoreFailsAndNoneIsLost() throws {
         let dir = NSTemporaryDirectory() + "writer-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         FlakyStore.broken.withLock { $0 = false }
-        let writer = RecordWriter(startOfDay: { 0 }) { try FlakyStore(dataDirectory: dir) }
+        let clock = ManualWorkerClock()
+        let writer = RecordWriter(clock: clock, startOfDay: { 0 }) { try FlakyStore(dataDirectory: dir) }
         writer.start()
         writer.submit(record(0))
-        wait("the first record") { writer.snapshot.stored == 1 }
-        #expect(writer.snapshot.health == .ok)
+        wait("the first record", on: clock) { writer.snapshot.stored == 1 && writer.snapshot.health == .ok }
 
         FlakyStore.broken.withLock { $0 = true }
         for n in 1...20 { writer.submit(record(n, n % 2 == 0 ? .kitchen : .recyclable)) }
-        wait("the failure to show") { if case .failing = writer.snapshot.health { true } else { false } }
+        wait("the failure to show", on: clock) { if case .failing = writer.snapshot.health { true } else { false } }
         #expect(writer.snapshot.waiting == 20)
         // Counted for the Ready screen although not stored yet.
         #expect(writer.snapshot.todayCounts[.kitchen] == 10)
         #expect(writer.snapshot.todayCounts[.recyclable] == 11)
+        // While it fails, it retries on its backoff (500 ms doubling to 10 s): each retry fails, nothing is lost.
+        writer.submit(record(21))
+        for _ in 0..<3 {
+            let before = clock.sleeps
+            clock.advance(by: .seconds(10))
+            #expect(clock.waitForSleep(after: before) > before, "a retry after the backoff")
+        }
+        #expect(writer.snapshot.waiting == 21 && writer.snapshot.stored == 1)
 
         FlakyStore.broken.withLock { $0 = false }
-        wait("recovery") { writer.snapshot.stored == 21 && writer.snapshot.health == .ok }
+        clock.advance(by: .seconds(10))
+        wait("recovery", on: clock) { writer.snapshot.stored == 22 && writer.snapshot.health == .ok }
         #expect(writer.stop() == 0)
         let stored = try RecordStore(dataDirectory: dir).all()
-        #expect(stored.map(\.capturedAtMilliseconds) == (0...20).map { 1_700_000_000_000 + Int64($0) })
-        #expect(stored.map(\.sequence) == Array(1...21))
-        #expect(writer.snapshot.todayCounts == [.recyclable: 11, .kitchen: 10])
+        #expect(stored.map(\.capturedAtMilliseconds) == (0...21).map { 1_700_000_000_000 + Int64($0) })
+        #expect(stored.map(\.sequence) == Array(1...22))
+        #expect(writer.snapshot.todayCounts == [.recyclable: 12, .kitchen: 10])
     }
 
     @Test func stoppingReportsWhatCouldNotBeStored() throws {
@@ -80,7 +96,8 @@ final class FlakyStore: ScanRecordSink {
     @Test func theEngineLoadsWhenTheModelAppearsAndAnswersOnItsThread() throws {
         let present = Mutex(false)
         let model = ScreenHarness.model
-        let worker = InferenceWorker(retryInterval: .milliseconds(100)) {
+        let clock = ManualWorkerClock()
+        let worker = InferenceWorker(retryInterval: .seconds(10), clock: clock) {
             guard present.withLock({ $0 }) else { throw HarnessError("no model installed (test)") }
             let classifier = try ImageClassifier(modelPath: model, backend: .int8, threads: 1)
             return LoadedModel(classifier: classifier, version: String(classifier.model!.checksum.prefix(16)))
@@ -89,19 +106,22 @@ final class FlakyStore: ScanRecordSink {
         worker.onAnswer { answered.withLock { $0 += 1 } }
         worker.start()
         defer { worker.stop() }
-        wait("the model to be missing") { worker.status == .unavailable(reason: "no model installed (test)") }
+        wait("the model to be missing", on: clock) { worker.status == .unavailable(reason: "no model installed (test)") }
         let image = try ImageDecoder.decode(file: ScreenHarness.fixtures + "/glass.jpg", minimumShorterSide: 360)
         // A scan while there is no model fails at once, with the reason.
         worker.submit(ScanID(1), image)
-        wait("the failed answer") { answered.withLock { $0 } == 1 }
+        wait("the failed answer", on: clock) { answered.withLock { $0 } == 1 }
         let failed = worker.takeAnswers()
         #expect(failed.count == 1)
         if case .failure(let f) = failed.first?.result { #expect(f.description.contains("no model")) } else { Issue.record("expected a failure") }
 
+        // Installed, it is loaded on the next retry, not before.
         present.withLock { $0 = true }
-        wait("the model") { if case .ready = worker.status { true } else { false } }
+        #expect(worker.status == .unavailable(reason: "no model installed (test)"))
+        clock.advance(by: .seconds(10))
+        wait("the model", on: clock) { if case .ready = worker.status { true } else { false } }
         worker.submit(ScanID(2), image)
-        wait("the answer") { answered.withLock { $0 } == 2 }
+        wait("the answer", on: clock) { answered.withLock { $0 } == 2 }
         let answers = worker.takeAnswers()
         let expected = try ImageClassifier(modelPath: model, backend: .int8, threads: 1).classify(image)
         #expect(answers.count == 1)
