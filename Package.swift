@@ -128,6 +128,13 @@ let package = Package(
             dependencies: ["Camera", "KioskCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CameraVM"
         ),
+        .target(name: "CLibFuzzer"),
+        // Fuzz targets for every parser of outside input (scripts/fuzz), and their corpus replay (scripts/test).
+        .executableTarget(
+            name: "kiosk-fuzz",
+            dependencies: ["CLibFuzzer", "Imaging", "Inference", "Camera", "SyncWire", "KioskCore", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/KioskFuzz"
+        ),
         // Appends records until killed; the power-loss test's writer.
         .executableTarget(name: "record-writer", dependencies: ["Sync", "KioskCore"], path: "Tests/RecordWriter"),
         // Measures the touchscreen loop: tap-to-answer latency, frame times, memory over many scans.

@@ -17,6 +17,10 @@ public enum ONNXImporter {
     /// Reads and imports an ONNX file.
     /// - Throws: `InferenceError.io`, `.malformedONNX`, `.unsupportedOperator`, `.invalidGraph`.
     public static func load(path: String) throws(InferenceError) -> Network {
+        // An empty file is refused before it is read: Foundation's mapped read of a zero-byte file leaks its 4 KiB
+        // buffer (found by the onnx fuzz target, Fuzz/crashes/onnx/).
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if size == 0 { throw .malformedONNX(path: path, reason: "file is empty") }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)

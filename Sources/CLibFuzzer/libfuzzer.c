@@ -1,0 +1,1 @@
+// Only a header: the declaration of libFuzzer's driver (see include/libfuzzer.h).

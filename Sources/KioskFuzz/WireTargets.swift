@@ -1,0 +1,46 @@
+import Foundation
+import KioskCore
+import SyncWire
+
+/// What the server reads from kiosks: record batches, offline bundles, gzip bodies.
+enum WireTargets {
+    /// A batch body as the server decodes it: what decodes encodes and decodes back to the same batch.
+    static let batch = FuzzTarget(name: "batch", summary: "record batches (RecordBatch JSON, as the server decodes it)") { bytes in
+        guard let batch = try? WireJSON.decoder().decode(RecordBatch.self, from: Data(bytes)) else { return false }
+        do {
+            let again = try WireJSON.decoder().decode(RecordBatch.self, from: try WireJSON.encoder().encode(batch))
+            require(again == batch, "a batch does not survive encoding")
+        } catch {
+            require(false, "a decoded batch cannot be encoded and decoded again: \(error)")
+        }
+        return true
+    }
+
+    /// The key the seeds are signed with (`kiosk-fuzz seed`).
+    static let bundleToken = "fuzz-token"
+
+    /// An offline bundle: the kiosk it names, then the signature; one that opens signs and opens to itself.
+    static let bundle = FuzzTarget(name: "bundle", summary: "offline bundles (OfflineBundle: envelope, payload, HMAC)") { bytes in
+        guard let kiosk = try? OfflineBundle.kiosk(in: bytes) else { return false }
+        let key = OfflineBundle.key(forToken: bundleToken)
+        guard let opened = try? OfflineBundle.open(bytes, key: { $0 == kiosk ? key : nil }) else { return false }
+        require(opened.kiosk == kiosk && opened.records.allSatisfy { $0.kiosk == kiosk }, "a bundle holds another kiosk's records")
+        do {
+            let again = try OfflineBundle.open(try opened.signed(token: bundleToken), key: { _ in key })
+            require(again == opened, "a bundle does not survive signing again")
+        } catch {
+            require(false, "an opened bundle cannot be signed and opened again: \(error)")
+        }
+        return true
+    }
+
+    /// A gzip body (`Content-Encoding: gzip`) under the server's size limit.
+    static let gzip = FuzzTarget(name: "gzip", summary: "gzip bodies (Gzip.decompress with a limit)") { bytes in
+        let limit = 1 << 20
+        guard let plain = try? Gzip.decompress(bytes, limit: limit) else { return false }
+        require(plain.count <= limit, "\(plain.count) bytes out, over the limit of \(limit)")
+        let again = try? Gzip.decompress(Gzip.compress(plain), limit: limit)
+        require(again == plain, "what decompressed does not survive compressing")
+        return true
+    }
+}
