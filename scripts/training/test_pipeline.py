@@ -128,6 +128,44 @@ def run_train(*args):
                           timeout=600)
 
 
+class TeacherStoreTests(unittest.TestCase):
+    def test_a_saved_teacher_restores_as_a_finished_step_in_half_the_size(self):
+        """What a machine trained comes back on the next one: same weights (to fp16), the log, and train.py's check
+        that the step is finished; an unfinished teacher is refused, and a finished one in the work folder stays."""
+        import torch
+        import nets
+        import teacher_store
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            work, store, fresh = f"{tmp}/work", f"{tmp}/store", f"{tmp}/fresh"
+            os.makedirs(work)
+            torch.manual_seed(0)
+            state = nets.EfficientNetLite("lite0", len(data.LABELS)).state_dict()
+            torch.save(state, f"{work}/teacher-lite0.pt")
+            log = {"name": "teacher-lite0", "epochs": [{"epoch": 1}], "best": {"val_top1": 0.9}}
+            train.write_json(log, f"{work}/teacher-lite0-log.json")
+            with self.assertRaises(SystemExit):
+                teacher_store.save(work, "teacher-lite0", store)
+            train.write_json({**log, "finished": True}, f"{work}/teacher-lite0-log.json")
+            teacher_store.save(work, "teacher-lite0", store)
+            self.assertLess(os.path.getsize(f"{store}/teacher-lite0.fp16.pt"), 0.6 * os.path.getsize(f"{work}/teacher-lite0.pt"))
+            self.assertIsNone(train.finished_log(fresh, "teacher-lite0"))
+            teacher_store.restore(fresh, store)
+            restored = train.finished_log(fresh, "teacher-lite0")
+            self.assertIsNotNone(restored)
+            self.assertEqual(restored["best"], {"val_top1": 0.9})
+            back = torch.load(f"{fresh}/teacher-lite0.pt", map_location="cpu")
+            self.assertEqual(set(back), set(state))
+            for k, v in state.items():
+                if v.is_floating_point():
+                    self.assertEqual(back[k].dtype, torch.float32)
+                    self.assertTrue(torch.allclose(back[k], v, rtol=1e-3, atol=1e-4), k)
+            # A teacher the work folder already finished is not overwritten.
+            torch.save({"marker": torch.zeros(1)}, f"{fresh}/teacher-lite0.pt")
+            teacher_store.restore(fresh, store)
+            self.assertIn("marker", torch.load(f"{fresh}/teacher-lite0.pt", map_location="cpu"))
+
+
 class StudentStepTests(unittest.TestCase):
     TINY = ["--limit", "16", "--batch", "8", "--size", "32", "--teacher-size", "64", "--threads", "1"]
 

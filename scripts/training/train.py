@@ -256,13 +256,18 @@ def cosine(opt, steps_per_epoch, epochs, warmup_epochs, horizon):
         1 + math.cos(math.pi * min(1.0, s / horizon["steps"]))))
 
 
-def finished(args):
+def finished_log(out, name):
+    """The log of a step that finished in `out` (its best weights there too), else None."""
     try:
-        with open(os.path.join(args.out, f"{args.name}-log.json")) as f:
+        with open(os.path.join(out, f"{name}-log.json")) as f:
             log = json.load(f)
     except (OSError, ValueError):
         return None
-    return log if log.get("finished") and os.path.exists(os.path.join(args.out, f"{args.name}.ckpt")) else None
+    return log if log.get("finished") and os.path.exists(os.path.join(out, f"{name}.pt")) else None
+
+
+def finished(args):
+    return finished_log(args.out, args.name)
 
 
 def train(args):
