@@ -122,6 +122,9 @@ enum DashboardPage {
 
     /// A correction as people read it: a bin's name for `category:<bin>`, else the label.
     static func readable(_ correction: String, _ language: Language) -> String {
-        correction.hasPrefix("category:") ? DashboardText.bin(String(correction.dropFirst("category:".count)), language) : correction
+        switch Correction(recordValue: correction) {
+        case .category(let bin): DashboardText.bin(bin.rawValue, language)
+        case .label(let label): label
+        }
     }
 }

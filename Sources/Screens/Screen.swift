@@ -7,19 +7,9 @@ public struct ScanID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "scan \(value)" }
 }
 
-/// What the resident settled on: an item (a model label) or, from "browse categories", a bin.
-public enum Choice: Hashable, Sendable {
-    case label(String)
-    case category(WasteCategory)
-
-    /// How a correction is written into a scan record: the label, or `category:<id>` for a bin.
-    public var recordValue: String {
-        switch self {
-        case .label(let label): label
-        case .category(let category): "category:\(category.rawValue)"
-        }
-    }
-}
+/// What the resident settled on: an item (a model label) or, from "browse categories", a bin; written into the
+/// scan record as its correction.
+public typealias Choice = Correction
 
 /// Something that keeps the kiosk from scanning, in the order the screen shows them.
 public enum Problem: Int, Hashable, Sendable, CaseIterable, Comparable {

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KioskCore
+import SQLite
 import SyncWire
 
 /// Why a push did not (fully) go through. None of these loses a record: pending records stay pending.
@@ -22,7 +23,10 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
     case recordRefused(UUID, message: String)
     /// The server's answer could not be understood.
     case badResponse(String)
-    case storage(String)
+    /// The kiosk's own record store failed, with SQLite's code (`StoreError.isBusy`, `.isFull`).
+    case storage(StoreError)
+    /// A batch that cannot be encoded (a record with a value JSON cannot hold).
+    case unencodable(String)
 
     public var description: String {
         switch self {
@@ -34,7 +38,8 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
         case .server(let status, let m): return "server answered \(status): \(m)"
         case .recordRefused(let id, let m): return "server refused record \(id.uuidString.lowercased()): \(m)"
         case .badResponse(let m): return "bad answer from the server: \(m)"
-        case .storage(let m): return m
+        case .storage(let e): return e.description
+        case .unencodable(let m): return "cannot encode the batch: \(m)"
         }
     }
 
@@ -98,7 +103,7 @@ public final class CurlTransport: RecordTransport {
         do {
             json = [UInt8](try WireJSON.encoder().encode(batch))
         } catch {
-            throw .storage("cannot encode the batch: \(error)")
+            throw .unencodable("\(error)")
         }
         let body = options.compress ? Gzip.compress(json) : json
         let (status, response) = try post(body, gzip: options.compress)

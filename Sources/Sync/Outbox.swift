@@ -66,11 +66,7 @@ public final class Outbox {
                     throw error
                 }
                 let held = answer.results.map(\.id)
-                do throws(StoreError) {
-                    try store.markSynced(held, atMilliseconds: now())
-                } catch {
-                    throw SyncError.storage(error.description)
-                }
+                try storage { () throws(StoreError) in try store.markSynced(held, atMilliseconds: now()) }
                 report.batches += 1
                 report.sent += batch.count
                 report.accepted += answer.accepted
@@ -95,11 +91,8 @@ public final class Outbox {
     }
 
     private func setAside(_ id: UUID, _ message: String) throws(SyncError) {
-        let changed: Bool
-        do throws(StoreError) {
-            changed = try store.markRefused(id, reason: "\(WallClock.iso8601(milliseconds: now())) \(message)", atMilliseconds: now())
-        } catch {
-            throw .storage(error.description)
+        let changed = try storage { () throws(StoreError) in
+            try store.markRefused(id, reason: "\(WallClock.iso8601(milliseconds: now())) \(message)", atMilliseconds: now())
         }
         // The transport only names records of the batch, all pending; anything else would resend the same batch forever.
         guard changed else { throw .badResponse("it refused record \(id.uuidString.lowercased()), which is not pending") }
@@ -108,18 +101,20 @@ public final class Outbox {
     }
 
     private func pending() throws(SyncError) -> [ScanRecord] {
-        do {
-            return try store.pending(limit: batchSize)
-        } catch {
-            throw .storage(error.description)
-        }
+        try storage { () throws(StoreError) in try store.pending(limit: batchSize) }
     }
 
     private func record(_ key: SyncStateKey, _ value: String) throws(SyncError) {
+        try storage { () throws(StoreError) in try store.setState(key, value) }
+    }
+
+    /// A store call, its failure kept whole (SQLite's code included) as the sync's error.
+    @discardableResult
+    private func storage<R>(_ body: () throws(StoreError) -> R) throws(SyncError) -> R {
         do {
-            try store.setState(key, value)
+            return try body()
         } catch {
-            throw .storage(error.description)
+            throw .storage(error)
         }
     }
 }

@@ -127,7 +127,12 @@ public final class SyncWorker: Sendable {
             backoff.reset()
             return .poll
         } catch {
-            if case .storage = error { return .storeUnreadable }
+            if case .storage(let failure) = error {
+                // A lock held by another process (a technician's command) clears by itself; a full disk does not.
+                logger.error(failure.isBusy ? "record store locked by another process" : failure.isFull ? "disk full" : "record store failed",
+                             metadata: ["error": "\(failure)"])
+                return .storeUnreadable
+            }
             return .retry(after: backoff.next(), error: error, transport: transport)
         }
     }
