@@ -116,6 +116,10 @@ private struct GraphBuilder {
     // MARK: - Nodes
 
     private mutating func add(_ node: Onnx_NodeProto) throws(InferenceError) {
+        // Every operator here writes its first output (found by the onnx fuzz target: a node without one trapped).
+        guard let output = node.output.first, !output.isEmpty else {
+            throw .invalidGraph(reason: "\(node.opType) '\(label(node))' has no output")
+        }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw .unsupportedOperator(op: "\(node.domain).\(node.opType)", node: label(node), reason: "custom operator domain")
         }
@@ -290,6 +294,7 @@ private struct GraphBuilder {
 
     private mutating func addition(_ node: Onnx_NodeProto) throws(InferenceError) {
         guard node.input.count == 2 else { throw .invalidGraph(reason: "Add '\(label(node))' needs two inputs") }
+        guard node.input.count >= 2 else { throw .invalidGraph(reason: "Add '\(label(node))' needs two inputs") }
         switch (values[node.input[0]], values[node.input[1]]) {
         case (.activation(let a)?, .activation(let b)?):
             guard shapes[a] == shapes[b] else {
@@ -402,7 +407,10 @@ private struct GraphBuilder {
         var zero: Int32 = 0
         var unsigned = true
         if node.input.count > 2 && !node.input[2].isEmpty {
-            zero = Int32(try constant(node, 2).values[0])
+            guard let z = try constant(node, 2).values.first, z.isFinite, (-128...255).contains(z) else {
+                throw .unsupportedOperator(op: node.opType, node: label(node), reason: "the zero point is empty or not 8-bit")
+            }
+            zero = Int32(z)
             unsigned = graph.initializer.first { $0.name == node.input[2] }?.dataType != Onnx_TensorProto.ElementType.int8.rawValue
         }
         // uint8 with zero point z is int8 with zero point z - 128 and the same scale.
