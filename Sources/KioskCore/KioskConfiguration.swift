@@ -113,8 +113,9 @@ public struct KioskConfiguration: Sendable, Equatable {
                         let setting: String
                         switch v {
                         case .string("auto"): setting = "auto"
-                        case .number(let n) where n >= 0 && n == n.rounded(): setting = String(Int(n))
-                        default: throw reader.error(name, "must be \"auto\" or a whole number ≥ 0")
+                        // Bounded before converting: a huge number trapped in Int() (found by the configuration fuzz target).
+                        case .number(let n) where n >= 0 && n <= Double(Int32.max) && n == n.rounded(): setting = String(Int(n))
+                        default: throw reader.error(name, "must be \"auto\" or a whole number from 0 to \(Int32.max)")
                         }
                         if sub == "exposure" { camera.exposure = setting } else if sub == "focus" { camera.focus = setting } else { camera.whiteBalance = setting }
                     default: throw reader.error(name, "is not a known key")
@@ -180,7 +181,7 @@ public struct KioskConfiguration: Sendable, Equatable {
             return o
         }
 
-        static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        static func format(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
     }
 }
 
