@@ -59,7 +59,8 @@ extension CentralStore {
                 }
             }
         }
-        let sorted = rows.sorted { key($0).lexicographicallyPrecedes(key($1)) }
+        // Each row's key is made once, not at every comparison.
+        let sorted = rows.map { (key: key($0), row: $0) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.row)
         return stride(from: 0, to: sorted.count, by: keysPerStatement).map { sorted[$0..<min($0 + keysPerStatement, sorted.count)] }
     }
 

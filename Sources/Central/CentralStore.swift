@@ -85,9 +85,10 @@ public final class CentralStore: Sendable {
         let calendar = self.calendar
         return try await database.transaction { (db) throws(CentralError) -> [BatchResponse.Result] in
             var inserted = Set<String>()
+            let encoder = WireJSON.encoder()
             for start in stride(from: 0, to: records.count, by: Self.recordsPerStatement) {
                 let chunk = records[start..<min(start + Self.recordsPerStatement, records.count)]
-                let values = try chunk.map { (r) throws(CentralError) in try Self.values(of: r, receivedAt: now) }
+                let values = try chunk.map { (r) throws(CentralError) in try Self.values(of: r, receivedAt: now, encoder: encoder) }
                 let returned = try await db.query("""
                     INSERT INTO records (id, kiosk, sequence, captured_at_ms, received_at_ms, label, category, confidence,
                         top, model_version, language, correction, thumbnail, asked)
@@ -114,10 +115,10 @@ public final class CentralStore: Sendable {
         }
     }
 
-    static func values(of r: ScanRecord, receivedAt now: Int64) throws(CentralError) -> [SQLValue] {
+    static func values(of r: ScanRecord, receivedAt now: Int64, encoder: JSONEncoder) throws(CentralError) -> [SQLValue] {
         let top: String
         do {
-            top = String(decoding: try WireJSON.encoder().encode(r.top), as: UTF8.self)
+            top = String(decoding: try encoder.encode(r.top), as: UTF8.self)
         } catch {
             throw .invalid("record \(r.id.uuidString.lowercased()): its top guesses cannot be stored: \(error)")
         }

@@ -93,4 +93,16 @@ public final class ManualWorkerClock: WorkerClock, @unchecked Sendable {
         while began <= count, condition.wait(until: limit) {}
         return began
     }
+
+    /// Lets the workers on this clock go through passes (each ending in a sleep) until `done` holds, at most
+    /// `passes` of them, each within `timeout` of real time; answers whether `done` holds.
+    public func waitForPasses(upTo passes: Int, timeout: Duration = .seconds(30), until done: () -> Bool) -> Bool {
+        var seen = sleeps
+        for _ in 0..<passes where !done() {
+            let now = waitForSleep(after: seen, timeout: timeout)
+            if now == seen { break }  // no pass within the real-time limit
+            seen = now
+        }
+        return done()
+    }
 }

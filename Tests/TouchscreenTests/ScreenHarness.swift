@@ -114,12 +114,7 @@ final class ScreenHarness {
     /// The records stored so far (waits for the writer thread).
     func storedRecords(count: Int) throws -> [ScanRecord] {
         // Each pass of the writer ends in a sleep on its clock: wait for passes, not for time.
-        var seen = recordsClock.sleeps
-        for _ in 0..<20 where records.snapshot.stored < count {
-            let now = recordsClock.waitForSleep(after: seen, timeout: .seconds(10))
-            if now == seen { break }
-            seen = now
-        }
+        _ = recordsClock.waitForPasses(upTo: 20, timeout: .seconds(10)) { records.snapshot.stored >= count }
         return try RecordStore(dataDirectory: dataDirectory).all()
     }
 }

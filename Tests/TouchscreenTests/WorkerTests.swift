@@ -38,13 +38,8 @@ final class FlakyStore: ScanRecordSink {
     /// `condition` to hold; each pass is a real event, never a timed poll.
     func wait(_ what: String, on clock: ManualWorkerClock, sourceLocation: SourceLocation = #_sourceLocation,
               _ condition: () -> Bool) {
-        var seen = clock.sleeps
-        for _ in 0..<50 where !condition() {
-            let now = clock.waitForSleep(after: seen)
-            if now == seen { break }  // no pass within the real-time limit
-            seen = now
-        }
-        #expect(condition(), "\(what) not seen", sourceLocation: sourceLocation)
+        let seen = clock.waitForPasses(upTo: 50, until: condition)
+        #expect(seen, "\(what) not seen", sourceLocation: sourceLocation)
     }
 
     @Test func recordsWaitInOrderWhileTheStoreFailsAndNoneIsLost() throws {
