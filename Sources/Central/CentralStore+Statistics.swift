@@ -141,9 +141,11 @@ extension CentralStore {
     }
 
     /// The dashboard's figures for a range of local days, from the rollup tables; `today` is the server's day.
-    public func statistics(_ query: StatsQuery, today: String) async throws(CentralError) -> FleetStatistics {
+    public func statistics(_ query: StatsQuery, today: CivilDay) async throws(CentralError) -> FleetStatistics {
         let kiosk: SQL = query.kiosk.map { " AND kiosk = \(bind: .text($0))" } ?? ""
-        func days(_ from: String, _ to: String) -> SQL { "day BETWEEN \(bind: .text(from)) AND \(bind: .text(to))" + kiosk }
+        func days(_ from: CivilDay, _ to: CivilDay) -> SQL {
+            "day BETWEEN \(bind: .text(from.description)) AND \(bind: .text(to.description))" + kiosk
+        }
         var rows = StatsRows()
         for row in try await database.query("""
             SELECT kiosk, label, category, correction, uncertain, CAST(SUM(n) AS BIGINT) FROM stats_daily
@@ -159,7 +161,7 @@ extension CentralStore {
             rows.perDay[try row.text(0)] = Int(try row.int(1))
         }
         for row in try await database.query(
-            "SELECT day, CAST(SUM(n) AS BIGINT) FROM stats_daily WHERE \(days(DayMath.add(-29, to: today), today)) GROUP BY day") {
+            "SELECT day, CAST(SUM(n) AS BIGINT) FROM stats_daily WHERE \(days(today.adding(days: -29), today)) GROUP BY day") {
             rows.recentPerDay[try row.text(0)] = Int(try row.int(1))
         }
         for row in try await database.query(

@@ -49,11 +49,11 @@ public struct ExportRow: Sendable, Equatable {
 /// The capture-time bounds (milliseconds, end exclusive) of a query's local days.
 enum ExportBounds {
     static func milliseconds(_ query: StatsQuery, calendar: Calendar) -> (Int64, Int64) {
-        func start(of day: String) -> Int64 {
-            let p = day.split(separator: "-").map { Int($0)! }
-            let date = calendar.date(from: DateComponents(year: p[0], month: p[1], day: p[2])) ?? Date(timeIntervalSince1970: 0)
+        func start(of day: CivilDay) -> Int64 {
+            let (y, m, d) = day.date
+            let date = calendar.date(from: DateComponents(year: y, month: m, day: d)) ?? Date(timeIntervalSince1970: 0)
             return Int64(date.timeIntervalSince1970 * 1000)
         }
-        return (start(of: query.from), start(of: DayMath.add(1, to: query.to)))
+        return (start(of: query.from), start(of: query.to.adding(days: 1)))
     }
 }

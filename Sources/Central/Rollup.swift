@@ -72,13 +72,13 @@ public struct Rollup: Sendable {
 
 /// What the dashboard and `GET /api/v1/stats` ask for: a range of local days (inclusive) and optionally a kiosk.
 public struct StatsQuery: Sendable, Equatable {
-    public var from: String
-    public var to: String
+    public var from: CivilDay
+    public var to: CivilDay
     public var kiosk: String?
 
     public static let maximumDays = 366
 
-    public init(from: String, to: String, kiosk: String?) {
+    public init(from: CivilDay, to: CivilDay, kiosk: String?) {
         self.from = from
         self.to = to
         self.kiosk = kiosk
@@ -188,7 +188,7 @@ public struct StatsRows: Sendable {
 
 extension FleetStatistics {
     /// Builds the figures from the grouped rows of a query, `today` being the server's local day.
-    static func build(query: StatsQuery, today: String, rows: StatsRows) -> FleetStatistics {
+    static func build(query: StatsQuery, today: CivilDay, rows: StatsRows) -> FleetStatistics {
         var perCategory: [String: Int] = [:]
         var perKiosk: [String: (records: Int, uncertain: Int)] = [:]
         var accuracy: [String: LabelAccuracy] = [:]
@@ -209,15 +209,16 @@ extension FleetStatistics {
             }
             accuracy[r.label] = a
         }
-        let last7 = DayMath.add(-6, to: today), last30 = DayMath.add(-29, to: today)
+        // Rollup keys are YYYY-MM-DD text, which sorts as the days do.
+        let now = today.description, last7 = today.adding(days: -6).description, last30 = today.adding(days: -29).description
         var today0 = 0, week = 0, month = 0
         for (day, n) in rows.recentPerDay {
-            if day == today { today0 += n }
-            if day >= last7 && day <= today { week += n }
-            if day >= last30 && day <= today { month += n }
+            if day == now { today0 += n }
+            if day >= last7 && day <= now { week += n }
+            if day >= last30 && day <= now { month += n }
         }
-        let trendStart = max(query.from, DayMath.add(-29, to: query.to))
-        let daily = DayMath.days(from: trendStart, to: query.to).map { Day(day: $0, count: rows.perDay[$0] ?? 0) }
+        let trendStart = max(query.from, query.to.adding(days: -29))
+        let daily = trendStart.through(query.to).map { Day(day: $0.description, count: rows.perDay[$0.description] ?? 0) }
         var hours = [Int](repeating: 0, count: 24)
         for h in rows.hourly where (0..<24).contains(h.hour) { hours[h.hour] += h.count }
         let kioskRows = rows.kiosks.filter { query.kiosk == nil || $0.name == query.kiosk }.map { k in
@@ -230,7 +231,7 @@ extension FleetStatistics {
                 notSureShare: inRange.map { Double($0.uncertain) / Double(max(1, $0.records)) })
         }
         return FleetStatistics(
-            from: query.from, to: query.to, kiosk: query.kiosk, total: total, today: today0, last7Days: week,
+            from: query.from.description, to: query.to.description, kiosk: query.kiosk, total: total, today: today0, last7Days: week,
             last30Days: month, perCategory: perCategory, daily: daily, hourly: hours, notSure: notSure,
             kiosks: kioskRows.sorted { $0.name < $1.name },
             accuracy: accuracy.values.sorted { $0.answers != $1.answers ? $0.answers > $1.answers : $0.label < $1.label },
@@ -238,54 +239,10 @@ extension FleetStatistics {
     }
 }
 
-/// Calendar days as `YYYY-MM-DD` strings (the rollups' keys): parsing, stepping, ranges. Pure date arithmetic in
-/// the proleptic Gregorian calendar, no time zone involved.
-public enum DayMath {
-    /// The day string if `text` is a real date (2026-02-30 is not).
-    public static func parse(_ text: String) -> String? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1970...9999).contains(y), (1...12).contains(m),
-            (1...daysIn(month: m, year: y)).contains(d)
-        else { return nil }
-        return text
-    }
-
-    static func daysIn(month m: Int, year y: Int) -> Int {
-        switch m {
-        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 (civil-from-days, H. Hinnant).
-    public static func ordinal(_ day: String) -> Int {
-        let p = day.split(separator: "-").map { Int($0)! }
-        let y = p[1] <= 2 ? p[0] - 1 : p[0]
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (p[1] + 9) % 12
-        let doy = (153 * mp + 2) / 5 + p[2] - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    public static func day(fromOrdinal n: Int) -> String {
-        let (y, m, d) = WallClock.civilDate(daysSince1970: n)
-        return String(format: "%04d-%02d-%02d", y, m, d)
-    }
-
-    public static func add(_ n: Int, to day: String) -> String { Self.day(fromOrdinal: ordinal(day) + n) }
-
-    public static func days(from: String, to: String) -> [String] {
-        let a = ordinal(from), b = ordinal(to)
-        return a <= b ? (a...b).map(day(fromOrdinal:)) : []
-    }
-
+extension CivilDay {
     /// Today in a time zone.
-    public static func today(in calendar: Calendar, now: Date = Date()) -> String {
+    public static func today(in calendar: Calendar, now: Date = Date()) -> CivilDay {
         let p = calendar.dateComponents([.year, .month, .day], from: now)
-        return String(format: "%04d-%02d-%02d", p.year ?? 1970, p.month ?? 1, p.day ?? 1)
+        return CivilDay(year: p.year ?? 1970, month: p.month ?? 1, day: p.day ?? 1) ?? CivilDay(ordinal: 0)
     }
 }

@@ -9,12 +9,7 @@ import Glibc
 /// The engine behind the `Classifier` protocol: a loaded model on one backend, safe to call from any thread
 /// (calls are serialised; one forward pass at a time owns the planned buffers).
 public final class ImageClassifier: Classifier {
-    public enum Backend: String, Sendable, CaseIterable {
-        /// XNNPACK int8; needs a kiosk model file.
-        case int8
-        /// OpenBLAS fp32 reference; runs an ONNX file as imported, or a kiosk model file's dequantized weights.
-        case fp32
-    }
+    public typealias Backend = InferenceBackend
 
     private enum Engine {
         case fp32(FP32Backend, input: UnsafeMutableBufferPointer<Float>)

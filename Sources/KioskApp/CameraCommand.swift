@@ -77,15 +77,16 @@ struct CameraControlOptions: ParsableArguments {
                 return m
             }
         }
-        func number(_ option: String?, _ fromFile: String?, _ name: String, _ key: String) throws -> Int? {
-            let source = origin(option != nil, name, key)
-            guard let text = option ?? fromFile, text != "auto" else { return nil }
-            guard let n = Int(text), n >= 0 else { throw fail("\(source.name) \(text): expected auto or a number\(source.suffix)") }
-            return n
+        func control(_ option: String?, _ fromFile: CameraControl?, _ name: String) throws -> Int? {
+            guard let option else { return fromFile?.fixedValue }
+            guard let control = CameraControl(parsing: option) else {
+                throw fail("--\(name) \(option): expected auto or a whole number from 0 to \(CameraControl.maximum)")
+            }
+            return control.fixedValue
         }
-        s.exposure = try number(exposure, file.exposure, "exposure", "exposure").map { .manual($0) } ?? .auto
-        s.whiteBalance = try number(whiteBalance, file.whiteBalance, "white-balance", "white_balance").map { .kelvin($0) } ?? .auto
-        s.focus = try number(focus, file.focus, "focus", "focus").map { .fixed($0) } ?? .auto
+        s.exposure = try control(exposure, file.exposure, "exposure").map { .manual($0) } ?? .auto
+        s.whiteBalance = try control(whiteBalance, file.whiteBalance, "white-balance").map { .kelvin($0) } ?? .auto
+        s.focus = try control(focus, file.focus, "focus").map { .fixed($0) } ?? .auto
         return s
     }
 }

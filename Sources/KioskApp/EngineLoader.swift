@@ -25,7 +25,7 @@ enum EngineLoader {
         let start = ContinuousClock.now
         do {
             let classifier = try ImageClassifier(
-                modelPath: path, backend: options.backend.engine,
+                modelPath: path, backend: options.backend,
                 threads: options.threads ?? ImageClassifier.defaultThreads, labels: labels)
             return Loaded(classifier: classifier, path: path, loadTime: ContinuousClock.now - start)
         } catch {

@@ -27,7 +27,7 @@ struct EngineOptions: ParsableArguments {
     var model: String?
 
     @Option(name: .long, help: "int8 (XNNPACK) or fp32 (OpenBLAS reference).")
-    var backend: BackendChoice = .int8
+    var backend: InferenceBackend = .int8
 
     @Option(name: .long, help: "Threads for inference (default: all cores).")
     var threads: Int?
@@ -54,14 +54,5 @@ enum InferenceThreads {
     }
 }
 
-/// `--backend` and the configuration's `backend` (whose names `KioskConfiguration.backends` lists).
-enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
-    case int8, fp32
-
-    var engine: ImageClassifier.Backend {
-        switch self {
-        case .int8: .int8
-        case .fp32: .fp32
-        }
-    }
-}
+/// `--backend` takes the names the configuration file's `backend` takes.
+extension InferenceBackend: ExpressibleByArgument {}

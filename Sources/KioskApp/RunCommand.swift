@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
     var threads: Int?
 
     @Option(name: .long, help: "int8 (XNNPACK; fp32 when XNNPACK cannot run the model here) or fp32 (OpenBLAS reference). Default int8.")
-    var backend: BackendChoice?
+    var backend: InferenceBackend?
 
     @Flag(name: .long, help: "Keep a 96 px JPEG of the scanned frame in each record. Off by default: residents' hands and faces are private.")
     var thumbnails = false
@@ -113,7 +113,7 @@ struct RunCommand: ParsableCommand {
 
         let camera = self.camera ?? file.camera.device ?? "/dev/video0"
         let source = try makeCamera(camera, file: file.camera)
-        let backend = self.backend ?? file.backend.flatMap(BackendChoice.init(rawValue:)) ?? .int8
+        let backend = self.backend ?? file.backend ?? .int8
         let engine = makeEngine(model: model ?? file.model, backend: backend, threads: threads ?? file.threads)
         let directory = data.directory
         let enrollment: Enrollment?
@@ -186,10 +186,10 @@ struct RunCommand: ParsableCommand {
         return V4L2Camera(settings: try cameraControls.settings(device: camera, file: file))
     }
 
-    private func makeEngine(model explicit: String?, backend: BackendChoice, threads: Int?) -> InferenceWorker {
+    private func makeEngine(model explicit: String?, backend: InferenceBackend, threads: Int?) -> InferenceWorker {
         // One core stays free for the screen and the camera when there are several.
         let threads = threads ?? max(1, ImageClassifier.defaultThreads - 1)
-        let preferred = backend.engine
+        let preferred = backend
         let logger = Logger(label: "kiosk.engine")
         return InferenceWorker {
             let path: String

@@ -202,7 +202,7 @@ struct DashboardAPI: Sendable {
         if let kiosk = query.kiosk, try await storage({ () async throws(CentralError) in try await store.tokenHash(forKiosk: kiosk) }) == nil {
             throw Problem(status: .notFound, message: "no kiosk named \(kiosk)")
         }
-        return try await storage { () async throws(CentralError) in try await store.statistics(query, today: DayMath.today(in: calendar)) }
+        return try await storage { () async throws(CentralError) in try await store.statistics(query, today: CivilDay.today(in: calendar)) }
     }
 
     /// The operator calling the JSON API: HTTP Basic, or a signed-in session's cookie. Kiosk tokens are refused.
@@ -239,16 +239,16 @@ struct DashboardAPI: Sendable {
     /// `from`, `to` (YYYY-MM-DD, local days, inclusive; default the last 30 days), `kiosk`.
     static func statsQuery(_ request: Request, calendar: Calendar) throws -> StatsQuery {
         let parameters = request.uri.queryParameters
-        let today = DayMath.today(in: calendar)
-        func day(_ key: String) throws -> String? {
+        let today = CivilDay.today(in: calendar)
+        func day(_ key: String) throws -> CivilDay? {
             guard let raw = parameters.get(key), !raw.isEmpty else { return nil }
-            guard let d = DayMath.parse(raw) else { throw Problem(status: .badRequest, message: "\(key): expected a date YYYY-MM-DD, not \"\(raw.prefix(40))\"") }
+            guard let d = CivilDay(parsing: raw) else { throw Problem(status: .badRequest, message: "\(key): expected a date YYYY-MM-DD, not \"\(raw.prefix(40))\"") }
             return d
         }
         let to = try day("to") ?? today
-        let from = try day("from") ?? DayMath.add(-29, to: to)
+        let from = try day("from") ?? to.adding(days: -29)
         guard from <= to else { throw Problem(status: .badRequest, message: "from (\(from)) is after to (\(to))") }
-        let days = DayMath.ordinal(to) - DayMath.ordinal(from) + 1
+        let days = to.ordinal - from.ordinal + 1
         guard days <= StatsQuery.maximumDays else {
             throw Problem(status: .badRequest, message: "the range is \(days) days; at most \(StatsQuery.maximumDays)")
         }

@@ -20,13 +20,12 @@ public struct KioskConfiguration: Sendable, Equatable {
         public var device: String?
         /// `FORMAT:WxH[@FPS]`, tried in order.
         public var modes: [String]?
-        /// "auto" or a number, as the camera options take them.
-        public var exposure: String?
-        public var whiteBalance: String?
-        public var focus: String?
+        public var exposure: CameraControl?
+        public var whiteBalance: CameraControl?
+        public var focus: CameraControl?
 
-        public init(device: String? = nil, modes: [String]? = nil, exposure: String? = nil, whiteBalance: String? = nil,
-                    focus: String? = nil) {
+        public init(device: String? = nil, modes: [String]? = nil, exposure: CameraControl? = nil,
+                    whiteBalance: CameraControl? = nil, focus: CameraControl? = nil) {
             self.device = device
             self.modes = modes
             self.exposure = exposure
@@ -38,7 +37,6 @@ public struct KioskConfiguration: Sendable, Equatable {
     public static let defaultPath = "/etc/kiosk/kiosk.json"
     /// Inference threads a command line or this file may ask for.
     public static let inferenceThreads = 1...256
-    public static let backends = ["int8", "fp32"]
 
     public var dataDirectory: String?
     public var language: Language?
@@ -46,8 +44,7 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var catalogue: String?
     public var font: String?
     public var threads: Int?
-    /// "int8" (XNNPACK, falling back to fp32 when it cannot run) or "fp32" (the OpenBLAS reference).
-    public var backend: String?
+    public var backend: InferenceBackend?
     /// The central server; `kiosk enroll` uses it when `--server` is not given.
     public var server: String?
     /// Whether `kiosk run` syncs in the background (false when `kiosk-sync.service` does it).
@@ -89,10 +86,10 @@ public struct KioskConfiguration: Sendable, Equatable {
                 threads = Int(try reader.number(value, key, in: Double(range.lowerBound)...Double(range.upperBound), integer: true))
             case "backend":
                 let name = try reader.string(value, key)
-                guard Self.backends.contains(name) else {
-                    throw reader.error(key, "must be \(Self.backends.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(name)\"")
+                guard let backend = InferenceBackend(rawValue: name) else {
+                    throw reader.error(key, "must be \(InferenceBackend.quotedNames), not \"\(name)\"")
                 }
-                backend = name
+                self.backend = backend
             case "server":
                 let url = try reader.string(value, key)
                 guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
@@ -110,12 +107,12 @@ public struct KioskConfiguration: Sendable, Equatable {
                         guard case .array(let items) = v, !items.isEmpty else { throw reader.error(name, "must be a list of modes like \"MJPG:1280x720@30\"") }
                         camera.modes = try items.map { item throws(ConfigurationError) in try reader.string(item, name) }
                     case "exposure", "white_balance", "focus":
-                        let setting: String
+                        let setting: CameraControl
                         switch v {
-                        case .string("auto"): setting = "auto"
+                        case .string("auto"): setting = .auto
                         // Bounded before converting: a huge number trapped in Int() (found by the configuration fuzz target).
-                        case .number(let n) where n >= 0 && n <= Double(Int32.max) && n == n.rounded(): setting = String(Int(n))
-                        default: throw reader.error(name, "must be \"auto\" or a whole number from 0 to \(Int32.max)")
+                        case .number(let n) where n >= 0 && n <= Double(CameraControl.maximum) && n == n.rounded(): setting = .fixed(Int(n))
+                        default: throw reader.error(name, "must be \"auto\" or a whole number from 0 to \(CameraControl.maximum)")
                         }
                         if sub == "exposure" { camera.exposure = setting } else if sub == "focus" { camera.focus = setting } else { camera.whiteBalance = setting }
                     default: throw reader.error(name, "is not a known key")

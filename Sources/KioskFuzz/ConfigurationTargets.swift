@@ -5,7 +5,11 @@ import KioskCore
 enum ConfigurationTargets {
     static let configuration = FuzzTarget(name: "configuration", summary: "the kiosk configuration (KioskConfiguration JSON)") { bytes in
         guard let c = try? KioskConfiguration(json: bytes, source: "fuzz.json") else { return false }
-        require(c.backend.map(KioskConfiguration.backends.contains) ?? true, "accepted backend \(c.backend ?? "")")
+        require(c.threads.map(KioskConfiguration.inferenceThreads.contains) ?? true, "accepted threads \(c.threads ?? 0)")
+        for control in [c.camera.exposure, c.camera.whiteBalance, c.camera.focus] {
+            let n = control?.fixedValue ?? 0
+            require((0...CameraControl.maximum).contains(n), "accepted camera control \(n)")
+        }
         return true
     }
 

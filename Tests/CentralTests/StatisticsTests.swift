@@ -36,17 +36,17 @@ import Testing
     }
 
     /// Records whose local day lies in [from, to], counted by the database from the records table itself.
-    static func databaseCount(_ store: CentralStore, _ zone: TimeZone, from: String, to: String, kiosk: String? = nil,
+    static func databaseCount(_ store: CentralStore, _ zone: TimeZone, from: CivilDay, to: CivilDay, kiosk: String? = nil,
                               extra: SQL = "") async throws -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        func start(_ day: String) -> Int64 {
-            let p = day.split(separator: "-").map { Int($0)! }
-            return Int64(calendar.date(from: DateComponents(year: p[0], month: p[1], day: p[2]))!.timeIntervalSince1970 * 1000)
+        func start(_ day: CivilDay) -> Int64 {
+            let (y, m, d) = day.date
+            return Int64(calendar.date(from: DateComponents(year: y, month: m, day: d))!.timeIntervalSince1970 * 1000)
         }
         var sql: SQL = """
             SELECT COUNT(*) FROM records WHERE captured_at_ms >= \(bind: .integer(start(from)))
-            AND captured_at_ms < \(bind: .integer(start(DayMath.add(1, to: to))))
+            AND captured_at_ms < \(bind: .integer(start(to.adding(days: 1))))
             """
         if let kiosk { sql.append(" AND kiosk = \(bind: .text(kiosk))") }
         sql.append(extra)
@@ -72,9 +72,9 @@ import Testing
                 }
             }
             let tz = TimeZone(identifier: zone)!
-            let today = "2026-11-18"
+            let today: CivilDay = "2026-11-18"
             for (from, to, kiosk) in [("2026-10-19", "2026-11-18", nil), ("2026-11-01", "2026-11-10", "station-2"),
-                                      ("2026-10-01", "2026-12-31", nil), ("2026-11-18", "2026-11-18", "station-4")] as [(String, String, String?)] {
+                                      ("2026-10-01", "2026-12-31", nil), ("2026-11-18", "2026-11-18", "station-4")] as [(CivilDay, CivilDay, String?)] {
                 let s = try await store.statistics(StatsQuery(from: from, to: to, kiosk: kiosk), today: today)
                 #expect(s.total == (try await Self.databaseCount(store, tz, from: from, to: to, kiosk: kiosk)), "\(from)…\(to) \(kiosk ?? "all")")
                 for category in WasteCategory.allCases {
@@ -89,7 +89,8 @@ import Testing
                 #expect(s.kiosks.reduce(0) { $0 + $1.records } == s.total)
                 // Each day of the trend equals the database's count for that day.
                 for day in s.daily.suffix(5) {
-                    #expect(day.count == (try await Self.databaseCount(store, tz, from: day.day, to: day.day, kiosk: kiosk)), "\(day.day)")
+                    let civil = try #require(CivilDay(parsing: day.day))
+                    #expect(day.count == (try await Self.databaseCount(store, tz, from: civil, to: civil, kiosk: kiosk)), "\(day.day)")
                 }
             }
             let overview = try await store.statistics(StatsQuery(from: "2026-10-20", to: today, kiosk: nil), today: today)
@@ -102,7 +103,7 @@ import Testing
             #expect(overview.kiosks.allSatisfy { $0.lastSync != nil && $0.modelVersion != nil })
             // The not-sure share uses the kiosks' default thresholds on each record's top two guesses.
             let notSure = records.filter { r in
-                let day = DayMath.today(in: { var c = Calendar(identifier: .gregorian); c.timeZone = tz; return c }(),
+                let day = CivilDay.today(in: { var c = Calendar(identifier: .gregorian); c.timeZone = tz; return c }(),
                                         now: Date(timeIntervalSince1970: Double(r.capturedAtMilliseconds) / 1000))
                 return day >= "2026-10-20" && day <= today && Rollup.isUncertain(r)
             }.count
@@ -126,7 +127,7 @@ import Testing
         // The same database opened by a server in another zone: its days move, the totals and kiosk states stay.
         let newYork = TimeZone(identifier: "America/New_York")!
         try await database.store("America/New_York").whileRunning { moved in
-            let day = "2026-11-10"
+            let day: CivilDay = "2026-11-10"
             let s = try await moved.statistics(StatsQuery(from: day, to: day, kiosk: nil), today: "2026-11-18")
             #expect(s.total == (try await Self.databaseCount(moved, newYork, from: day, to: day)))
             #expect(s.hourly.reduce(0, +) == s.total)
@@ -210,16 +211,20 @@ import Testing
     }
 
     @Test func daysParseStepAndRejectImpossibleDates() {
-        #expect(DayMath.parse("2024-02-29") == "2024-02-29")
-        #expect(DayMath.parse("2026-02-29") == nil)
-        #expect(DayMath.parse("2026-13-01") == nil)
-        #expect(DayMath.parse("2026-1-01") == nil)
-        #expect(DayMath.parse("'; DROP TABLE records; --") == nil)
-        #expect(DayMath.add(1, to: "2024-02-28") == "2024-02-29")
-        #expect(DayMath.add(-1, to: "2026-01-01") == "2025-12-31")
-        #expect(DayMath.ordinal("1970-01-01") == 0)
-        #expect(DayMath.days(from: "2026-11-28", to: "2026-12-02").count == 5)
-        for n in stride(from: 0, to: 30_000, by: 97) { #expect(DayMath.ordinal(DayMath.day(fromOrdinal: n)) == n) }
+        #expect(CivilDay(parsing: "2024-02-29")?.description == "2024-02-29")
+        for bad in ["2026-02-29", "2026-13-01", "2026-1-01", "1969-12-31", "+026-01-01", "2026-0a-01", "'; DROP TABLE records; --", ""] {
+            #expect(CivilDay(parsing: bad) == nil, "\(bad)")
+        }
+        #expect(CivilDay(parsing: "2024-02-28")?.adding(days: 1).description == "2024-02-29")
+        #expect(CivilDay(parsing: "2026-01-01")?.adding(days: -1).description == "2025-12-31")
+        #expect(CivilDay(parsing: "1970-01-01")?.ordinal == 0)
+        #expect(CivilDay(year: 9999, month: 12, day: 31)?.description == "9999-12-31")
+        #expect(CivilDay(parsing: "2026-11-28")!.through(CivilDay(parsing: "2026-12-02")!).count == 5)
+        #expect(CivilDay(parsing: "2026-12-02")!.through(CivilDay(parsing: "2026-11-28")!).isEmpty)
+        for n in stride(from: 0, to: 30_000, by: 97) {
+            let day = CivilDay(ordinal: n)
+            #expect(CivilDay(parsing: day.description) == day)
+        }
     }
 }
 

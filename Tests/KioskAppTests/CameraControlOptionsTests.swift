@@ -8,7 +8,7 @@ import Testing
 /// The camera controls `kiosk run` and `kiosk camera …` share: the command line wins, then the configuration
 /// file's `camera` section, then the defaults.
 struct CameraControlOptionsTests {
-    let file = KioskConfiguration.Camera(modes: ["YUYV:640x480@30"], exposure: "150", whiteBalance: "4600", focus: "auto")
+    let file = KioskConfiguration.Camera(modes: ["YUYV:640x480@30"], exposure: .fixed(150), whiteBalance: .fixed(4600), focus: .auto)
 
     @Test func withoutOptionsTheFileDecides() throws {
         let settings = try CameraControlOptions.parse([]).settings(device: "/dev/video2", file: file)
@@ -35,7 +35,7 @@ struct CameraControlOptionsTests {
         #expect(settings == CameraSettings(device: "/dev/video0"))
     }
 
-    @Test(arguments: [["--exposure", "bright"], ["--focus", "near"], ["--mode", "MJPG:big"]])
+    @Test(arguments: [["--exposure", "bright"], ["--focus", "near"], ["--focus=-3"], ["--white-balance", "99999999999"], ["--mode", "MJPG:big"]])
     func badValuesAreRefused(arguments: [String]) throws {
         let options = try CameraControlOptions.parse(arguments)
         #expect(throws: ExitCode.self) { try options.settings(device: "/dev/video0") }

@@ -23,10 +23,19 @@ struct InferenceThreadsTests {
     }
 }
 
-/// The configuration file names the same backends as `--backend`, and each maps to its engine backend.
+/// `--backend` and the configuration file's `backend` take the same names, through the one type.
 struct BackendChoiceTests {
-    @Test func theFileAndTheCommandLineNameTheSameBackends() {
-        #expect(KioskConfiguration.backends == BackendChoice.allCases.map(\.rawValue))
-        #expect(BackendChoice.allCases.map(\.engine.rawValue) == BackendChoice.allCases.map(\.rawValue))
+    @Test(arguments: InferenceBackend.allCases)
+    func theFileAndTheCommandLineTakeEachName(_ backend: InferenceBackend) throws {
+        #expect(try EngineOptions.parse(["--backend", backend.rawValue]).backend == backend)
+        let file = try KioskConfiguration(json: Array("{\"backend\": \"\(backend.rawValue)\"}".utf8), source: "kiosk.json")
+        #expect(file.backend == backend)
+    }
+
+    @Test func anUnknownNameIsRefusedByBoth() {
+        #expect(throws: (any Error).self) { try EngineOptions.parse(["--backend", "int4"]) }
+        #expect(throws: ConfigurationError.self) {
+            try KioskConfiguration(json: Array("{\"backend\": \"int4\"}".utf8), source: "kiosk.json")
+        }
     }
 }

@@ -43,11 +43,11 @@ import Testing
         expected.catalogue = "/c.json"
         expected.font = "Noto Sans CJK SC"
         expected.threads = 3
-        expected.backend = "fp32"
+        expected.backend = .fp32
         expected.server = "https://kiosk.city.example"
         expected.sync = false
         expected.thumbnails = true
-        expected.camera = .init(device: "/dev/video2", modes: ["YUYV:640x480@30"], exposure: "150", whiteBalance: "4600", focus: "auto")
+        expected.camera = .init(device: "/dev/video2", modes: ["YUYV:640x480@30"], exposure: .fixed(150), whiteBalance: .fixed(4600), focus: .auto)
         expected.windowed = true
         expected.minimumConfidence = 0.7
         expected.minimumMargin = 0.2
@@ -74,5 +74,20 @@ import Testing
         #expect(error("{\"sync\": \"yes\"}") == "configuration kiosk.json: sync: must be true or false")
         #expect(error("[1, 2]")?.hasPrefix("configuration kiosk.json: not a JSON object") == true)
         #expect(error("{\"language\": \"zh\"")?.hasPrefix("configuration kiosk.json: not a JSON object") == true)
+    }
+}
+
+/// The one parser of a camera control's text, which the command line's options use.
+struct CameraControlTests {
+    @Test func autoAndWholeNumbersParse() {
+        #expect(CameraControl(parsing: "auto") == .auto)
+        #expect(CameraControl(parsing: "0") == .fixed(0))
+        #expect(CameraControl(parsing: "2147483647") == .fixed(CameraControl.maximum))
+        #expect(CameraControl(parsing: "4600")?.description == "4600")
+    }
+
+    @Test(arguments: ["", "Auto", "-1", "2147483648", "1.5", "40 ", "near"])
+    func anythingElseIsRefused(text: String) {
+        #expect(CameraControl(parsing: text) == nil)
     }
 }
