@@ -30,8 +30,10 @@ final class XNNPackBackend {
         case setupRuntime
     }
 
+    /// - Parameter observing: inner tensors to make external outputs as well, so a test can read each layer's
+    ///   int8 output after `run` (`observed(_:)`); empty in the kiosk.
     /// - Throws: `InferenceError.xnnpack` naming the failing call, `.invalidGraph`.
-    init(model: KioskModel, threads: Int, failing injected: InjectedFailure? = nil) throws(InferenceError) {
+    init(model: KioskModel, threads: Int, failing injected: InjectedFailure? = nil, observing: [Int] = []) throws(InferenceError) {
         self.model = model
         let header = model.header
         guard case .fullyConnected(let head)? = header.layers.last, header.layers.count >= 2,
@@ -49,12 +51,14 @@ final class XNNPackBackend {
         pooledParameters = pooledQ
 
         // Whatever throws below releases `owned`, which frees what it holds by then, once.
+        let observing = observing.filter { $0 > 0 && $0 < pooledTensor && header.quantization[$0] != nil }
         let owned = XNNPackResources(inputCount: header.shapes[0].count, pooledCount: header.shapes[pooledTensor].count,
-                                     featureCount: head.inputCount, threads: threads)
+                                     featureCount: head.inputCount, threads: threads,
+                                     observed: observing.map { ($0, header.shapes[$0].count) })
         var subgraph: xnn_subgraph_t? = nil
-        try Self.check("xnn_create_subgraph", xnn_create_subgraph(2, 0, &subgraph))
+        try Self.check("xnn_create_subgraph", xnn_create_subgraph(UInt32(2 + observing.count), 0, &subgraph))
         defer { xnn_delete_subgraph(subgraph) }
-        try Self.define(model: model, pooledTensor: pooledTensor, in: subgraph!)
+        try Self.define(model: model, pooledTensor: pooledTensor, observing: observing, in: subgraph!)
         var created: xnn_runtime_t? = nil
         try Self.check("xnn_create_runtime_v2",
                        injected == .createRuntime ? xnn_status_out_of_memory : xnn_create_runtime_v2(subgraph, owned.threadpool, 0, &created))
@@ -62,8 +66,11 @@ final class XNNPackBackend {
         let externals = [
             xnn_external_value(id: 0, data: UnsafeMutableRawPointer(owned.input.baseAddress!)),
             xnn_external_value(id: 1, data: UnsafeMutableRawPointer(owned.pooled.baseAddress!)),
-        ]
-        try Self.check("xnn_setup_runtime", injected == .setupRuntime ? xnn_status_invalid_parameter : xnn_setup_runtime(created, 2, externals))
+        ] + observing.enumerated().map { n, tensor in
+            xnn_external_value(id: UInt32(2 + n), data: UnsafeMutableRawPointer(owned.observed[tensor]!.baseAddress!))
+        }
+        try Self.check("xnn_setup_runtime",
+                       injected == .setupRuntime ? xnn_status_invalid_parameter : xnn_setup_runtime(created, externals.count, externals))
         runtime = created!
         resources = owned
     }
@@ -84,21 +91,31 @@ final class XNNPackBackend {
         }
     }
 
+    /// The int8 values of an observed tensor (NHWC) after the last `run`; nil for one not observed.
+    func observed(_ tensor: Int) -> [Int8]? { resources.observed[tensor].map(Array.init) }
+
+    /// The int8 values of the pooled features after the last `run`.
+    var pooledValues: [Int8] { Array(pooled) }
+
     private static func check(_ call: String, _ status: xnn_status) throws(InferenceError) {
         if status != xnn_status_success { throw .xnnpack(call: call, status: Int(status.rawValue)) }
     }
 
     /// Adds every quantized tensor and layer up to the pooled features to the subgraph.
-    private static func define(model: KioskModel, pooledTensor: Int, in subgraph: xnn_subgraph_t) throws(InferenceError) {
+    private static func define(
+        model: KioskModel, pooledTensor: Int, observing: [Int], in subgraph: xnn_subgraph_t
+    ) throws(InferenceError) {
         let header = model.header
         var ids = [UInt32](repeating: XNN_INVALID_VALUE_ID, count: header.shapes.count)
         for tensor in 0...pooledTensor {
             guard let q = header.quantization[tensor] else { continue }
             let s = header.shapes[tensor]
             let dims = [1, s.height, s.width, s.channels]
-            let external: UInt32 = tensor == 0 ? 0 : tensor == pooledTensor ? 1 : XNN_INVALID_VALUE_ID
+            let observedAs = observing.firstIndex(of: tensor).map { UInt32(2 + $0) }
+            let external: UInt32 = tensor == 0 ? 0 : tensor == pooledTensor ? 1 : observedAs ?? XNN_INVALID_VALUE_ID
             let flags: UInt32 =
-                tensor == 0 ? UInt32(XNN_VALUE_FLAG_EXTERNAL_INPUT) : tensor == pooledTensor ? UInt32(XNN_VALUE_FLAG_EXTERNAL_OUTPUT) : 0
+                tensor == 0 ? UInt32(XNN_VALUE_FLAG_EXTERNAL_INPUT)
+                : tensor == pooledTensor || observedAs != nil ? UInt32(XNN_VALUE_FLAG_EXTERNAL_OUTPUT) : 0
             try check(
                 "xnn_define_quantized_tensor_value",
                 xnn_define_quantized_tensor_value(subgraph, xnn_datatype_qint8, q.zeroPoint, q.scale, 4, dims, nil, external, flags, &ids[tensor]))
@@ -167,19 +184,26 @@ final class XNNPackResources {
     let input: UnsafeMutableBufferPointer<Int8>
     let pooled: UnsafeMutableBufferPointer<Int8>
     let features: UnsafeMutableBufferPointer<Float>
+    /// Inner tensors a test reads (`XNNPackBackend(observing:)`), by tensor id.
+    let observed: [Int: UnsafeMutableBufferPointer<Int8>]
     let threadpool: pthreadpool_t?
     var runtime: xnn_runtime_t?
 
     /// How many exist now (tests check that a failed load leaves none behind).
     static let live = Atomic<Int>(0)
 
-    init(inputCount: Int, pooledCount: Int, featureCount: Int, threads: Int) {
+    init(inputCount: Int, pooledCount: Int, featureCount: Int, threads: Int, observed: [(tensor: Int, count: Int)] = []) {
         input = .allocate(capacity: inputCount)
         input.initialize(repeating: 0)
         pooled = .allocate(capacity: pooledCount)
         pooled.initialize(repeating: 0)
         features = .allocate(capacity: featureCount)
         features.initialize(repeating: 0)
+        self.observed = Dictionary(uniqueKeysWithValues: observed.map { tensor, count in
+            let buffer = UnsafeMutableBufferPointer<Int8>.allocate(capacity: count)
+            buffer.initialize(repeating: 0)
+            return (tensor, buffer)
+        })
         threadpool = threads > 1 ? pthreadpool_create(threads) : nil
         Self.live.add(1, ordering: .relaxed)
     }
@@ -190,6 +214,7 @@ final class XNNPackResources {
         input.deallocate()
         pooled.deallocate()
         features.deallocate()
+        for buffer in observed.values { buffer.deallocate() }
         Self.live.subtract(1, ordering: .relaxed)
     }
 }
