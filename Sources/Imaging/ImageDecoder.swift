@@ -24,14 +24,43 @@ public enum ImageDecoder {
         -> RGBImage
     {
         if bytes.isEmpty { throw .empty(source: source) }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            return try JPEGDecoder().decode(bytes, source: source, minimumShorterSide: minimumShorterSide)
+        switch ImageFormat(sniffing: bytes) {
+        case .jpeg: return try JPEGDecoder().decode(bytes, source: source, minimumShorterSide: minimumShorterSide)
+        case .png: return try PNGDecoder.decode(bytes, source: source)
+        case nil: throw .unknownFormat(source: source)
         }
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
-            return try PNGDecoder.decode(bytes, source: source)
-        }
-        throw .unknownFormat(source: source)
     }
+
+    /// The format its first bytes name and the size its header states, without decoding the pixels: what an
+    /// upload is checked against before memory is spent on it.
+    /// - Throws: `ImageError.empty`, `.unknownFormat`, `.corrupt`.
+    public static func header(_ bytes: [UInt8], source: String) throws(ImageError) -> (format: ImageFormat, width: Int, height: Int) {
+        if bytes.isEmpty { throw .empty(source: source) }
+        guard let format = ImageFormat(sniffing: bytes) else { throw .unknownFormat(source: source) }
+        let (width, height) = switch format {
+        case .jpeg: try JPEGDecoder.dimensions(bytes, source: source)
+        case .png: try PNGDecoder.dimensions(bytes, source: source)
+        }
+        return (format, width, height)
+    }
+}
+
+/// The picture formats the decoder reads, told apart by their first bytes.
+public enum ImageFormat: String, Sendable, CaseIterable {
+    case jpeg, png
+
+    public init?(sniffing bytes: [UInt8]) {
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            self = .jpeg
+        } else if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            self = .png
+        } else {
+            return nil
+        }
+    }
+
+    /// Its media type, as an upload's Content-Type names it.
+    public var mediaType: String { "image/\(rawValue)" }
 }
 
 /// Whole-file reads with errno reported once, as `ImageError`.

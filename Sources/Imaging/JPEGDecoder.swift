@@ -64,6 +64,20 @@ public final class JPEGDecoder {
         return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
     }
 
+    /// The width and height its frame header states, without decoding the pixels (libjpeg's header reader,
+    /// which takes every valid sampling).
+    static func dimensions(_ bytes: [UInt8], source: String) throws(ImageError) -> (width: Int, height: Int) {
+        let errorSize = 256
+        var error = [CChar](repeating: 0, count: errorSize)
+        var width: Int32 = 0
+        var height: Int32 = 0
+        let status = bytes.withUnsafeBufferPointer { kiosk_jpeg_header($0.baseAddress!, $0.count, &width, &height, &error, errorSize) }
+        guard status == 0 else {
+            throw .corrupt(source: source, format: "JPEG", reason: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return (Int(width), Int(height))
+    }
+
     /// libjpeg's own decoder (through the C shim's setjmp), at the smallest scale n/8 whose shorter side is still
     /// at least `minimumShorterSide`.
     static func decodeWithLibjpeg(_ base: UnsafePointer<UInt8>, count: Int, source: String, minimumShorterSide: Int?)

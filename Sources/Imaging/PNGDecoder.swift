@@ -9,6 +9,20 @@ enum PNGDecoder {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
+    /// The width and height its header states, without decoding the pixels.
+    static func dimensions(_ bytes: [UInt8], source: String) throws(ImageError) -> (width: Int, height: Int) {
+        let result: Result<(Int, Int), ImageError> = bytes.withUnsafeBytes { buffer in
+            var image = png_image()
+            image.version = UInt32(PNG_IMAGE_VERSION)
+            defer { png_image_free(&image) }
+            if png_image_begin_read_from_memory(&image, buffer.baseAddress, buffer.count) == 0 {
+                return .failure(.corrupt(source: source, format: "PNG", reason: message(of: image)))
+            }
+            return .success((Int(image.width), Int(image.height)))
+        }
+        return try result.get()
+    }
+
     /// Decodes to RGB (`alpha` false, composited onto white) or RGBA: width, height and packed pixels.
     static func read(_ bytes: [UInt8], source: String, alpha: Bool) throws(ImageError) -> (Int, Int, [UInt8]) {
         // libpng reads from the buffer until png_image_finish_read: both calls stay inside one

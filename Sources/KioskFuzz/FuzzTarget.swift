@@ -10,7 +10,7 @@ struct FuzzTarget: Sendable {
     var run: @Sendable ([UInt8]) -> Bool
 
     static let all: [FuzzTarget] = [
-        ImageTargets.image, ImageTargets.mjpeg, ModelTargets.model, ModelTargets.onnx, WireTargets.batch,
+        ImageTargets.image, ImageTargets.upload, ImageTargets.mjpeg, ModelTargets.model, ModelTargets.onnx, WireTargets.batch,
         WireTargets.bundle, WireTargets.gzip, ConfigurationTargets.configuration, ConfigurationTargets.catalogue,
     ]
 

@@ -32,6 +32,30 @@ enum ImageTargets {
         return true
     }
 
+    /// A photo uploaded to the residents' page: the first byte picks the Content-Type sent with the rest. What is
+    /// accepted is a decoded picture within the limits of the type declared; what is refused is refused as too
+    /// large, the wrong type or not an image, never by a trap or an allocation the limits should have stopped.
+    static let upload = FuzzTarget(name: "upload", summary: "residents' photo uploads (PhotoUpload, Content-Type and limits)") { bytes in
+        guard let first = bytes.first else { return false }
+        let types: [String?] = [nil, "image/jpeg", "image/png", "application/octet-stream", "text/plain", "image/png; q=1"]
+        let type = types[Int(first) % types.count]
+        let body = Array(bytes.dropFirst())
+        do throws(PhotoUpload.Rejection) {
+            let image = try PhotoUpload.decode(body, contentType: type, minimumShorterSide: 256)
+            require(type != "text/plain", "a text/plain upload was accepted")
+            let header = try? ImageDecoder.header(body, source: "fuzz")
+            require(header.map { $0.width * $0.height <= PhotoUpload.maximumPixels } ?? false, "accepted past the pixel limit")
+            if let type, type.hasPrefix("image/") { require(type.hasPrefix(header!.format.mediaType), "accepted a \(header!.format) as \(type)") }
+            require(image.width > 0 && image.height > 0 && image.pixels.count == image.width * image.height * 3
+                    && image.width <= header!.width && image.height <= header!.height, "decoded \(image.width)x\(image.height)")
+            return true
+        } catch {
+            require([413, 415, 422].contains(error.status), "status \(error.status)")
+            if type == "text/plain" { require(error.status == 415 || error.status == 413, "text/plain refused as \(error.status)") }
+            return false
+        }
+    }
+
     /// A recorded clip: the frames it finds lie inside the bytes, in order, each a JPEG from SOI to EOI.
     static let mjpeg = FuzzTarget(name: "mjpeg", summary: "MJPEG clips (MJPEGClip.index)") { bytes in
         let index: MJPEGClip.Index
