@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "KioskCentral",
             dependencies: [
-                "Central", "SyncWire", "KioskCore",
+                "Central", "SyncWire", "KioskCore", "Imaging", "Inference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -24,8 +24,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Mark the operators' cookies Secure (when a TLS proxy serves the dashboard).")
     var secureCookies = false
 
+    @Option(name: .long, help: "Kiosk model file for residents' photos (POST /api/v1/classify); with --catalogue.")
+    var model: String?
+
+    @Option(name: .long, help: "Catalogue (bins, items, guidance) for residents' photos; with --model.")
+    var catalogue: String?
+
+    @Option(name: .long, help: "Inference threads for residents' photos.")
+    var classifyThreads = 2
+
+    @Option(name: .long, help: "Photos one address may send a minute.")
+    var uploadsPerMinute = 30
+
     @Flag(name: .long, help: "Log each request.")
     var verbose = false
+
+    func validate() throws {
+        if (model == nil) != (catalogue == nil) { throw ValidationError("--model and --catalogue go together") }
+        if !(1...64).contains(classifyThreads) { throw ValidationError("--classify-threads must be between 1 and 64, not \(classifyThreads)") }
+        if !(1...10_000).contains(uploadsPerMinute) { throw ValidationError("--uploads-per-minute must be between 1 and 10000, not \(uploadsPerMinute)") }
+    }
 
     func run() async throws {
         var logger = Logger(label: "kiosk-central")
@@ -34,7 +52,16 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try database.open(timeZone: zone)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
+        var classifier: ResidentClassifier?
+        if let model, let catalogue {
+            do {
+                classifier = try ResidentClassifier(modelPath: model, cataloguePath: catalogue, threads: classifyThreads)
+            } catch {
+                throw fail(error.description)
+            }
+        }
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
+        ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
         DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger).add(to: router)
         let app = Application(
             router: router,

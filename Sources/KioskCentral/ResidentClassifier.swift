@@ -1,0 +1,71 @@
+import Foundation
+import Imaging
+import Inference
+import KioskCore
+
+/// The kiosk's engine on the server, for residents' photos: the same model file and catalogue, so a phone gets
+/// the answer a kiosk would give. Inference runs on its own serial queue, never on the cooperative pool; photos
+/// queue there one at a time (the engine itself uses `threads` cores).
+final class ResidentClassifier: Sendable {
+    struct Answer: Sendable, Encodable {
+        var label: String
+        var category: String
+        var confidence: Float
+        var item: String
+        var guidance: [String]
+        var language: String
+    }
+
+    let classifier: ImageClassifier
+    let catalogue: Catalogue
+    private let queue = DispatchQueue(label: "kiosk-central.classify")
+
+    /// Loads the model (int8, or fp32 where XNNPACK cannot run) and the catalogue, which must map every label.
+    /// - Throws: `ClassifierSetupError` naming the file and what is wrong.
+    init(modelPath: String, cataloguePath: String, threads: Int) throws(ClassifierSetupError) {
+        do {
+            classifier = try ImageClassifier(modelPath: modelPath, backend: .int8, threads: threads)
+        } catch {
+            guard BackendFallback.fp32MayRun(after: error),
+                  let fp32 = try? ImageClassifier(modelPath: modelPath, backend: .fp32, threads: threads)
+            else { throw ClassifierSetupError(reason: error.description) }
+            classifier = fp32
+        }
+        guard let bytes = FileManager.default.contents(atPath: cataloguePath) else {
+            throw ClassifierSetupError(reason: "\(cataloguePath): cannot read the catalogue")
+        }
+        do {
+            catalogue = try Catalogue(json: Array(bytes), source: cataloguePath)
+        } catch {
+            throw ClassifierSetupError(reason: error.description)
+        }
+        let unmapped = catalogue.unmappedLabels(classifier.labels)
+        if !unmapped.isEmpty {
+            throw ClassifierSetupError(reason: "\(cataloguePath): no bin for the model's labels \(unmapped.joined(separator: ", "))")
+        }
+    }
+
+    /// The shorter side a photo needs to be decoded at for the model's resize.
+    var decodeShorterSide: Int { classifier.preprocessing.resizeShorterSide }
+
+    func answer(_ image: RGBImage, language: Language) async throws -> Answer {
+        let classification: Classification = try await withCheckedThrowingContinuation { continuation in
+            queue.async { [classifier] in
+                continuation.resume(with: Result { try classifier.classify(image) })
+            }
+        }
+        let top = classification.top
+        // Every label was checked against the catalogue at load.
+        guard let guidance = catalogue.guidance(forLabel: top.label, language: language) else {
+            throw ClassifierSetupError(reason: "the catalogue has no bin for \(top.label)")
+        }
+        return Answer(label: top.label, category: guidance.category.id.rawValue, confidence: top.probability,
+                      item: guidance.itemName, guidance: guidance.lines, language: language.rawValue)
+    }
+}
+
+/// Why `kiosk-central serve --model … --catalogue …` cannot classify: one line.
+struct ClassifierSetupError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
