@@ -35,8 +35,8 @@ public struct Rollup: Sendable {
     /// Thresholds of the kiosk's default "not sure" screen, for records that do not say whether the kiosk asked
     /// (`asked` missing: older kiosks, `kiosk classify --record`): the server then applies them to the confidence
     /// and the gap to the second guess.
-    public static let notSureConfidence = 0.55
-    public static let notSureMargin = 0.15
+    public static let notSureConfidence = Double(NotSureThresholds.confidence)
+    public static let notSureMargin = Double(NotSureThresholds.margin)
 
     public init() {}
 

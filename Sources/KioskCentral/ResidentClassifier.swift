@@ -14,6 +14,23 @@ final class ResidentClassifier: Sendable {
         var item: String
         var guidance: [String]
         var language: String
+        /// Whether a kiosk with its default settings would have asked instead of answering (low confidence, a
+        /// close second guess, or a catalogue safety rule): the page then offers the alternatives.
+        var notSure: Bool
+        /// The next guesses, with their bins, for a page that asks.
+        var alternatives: [Alternative]
+
+        enum CodingKeys: String, CodingKey {
+            case label, category, confidence, item, guidance, language, alternatives
+            case notSure = "not_sure"
+        }
+    }
+
+    struct Alternative: Sendable, Encodable {
+        var label: String
+        var category: String
+        var item: String
+        var confidence: Float
     }
 
     let classifier: ImageClassifier
@@ -59,8 +76,15 @@ final class ResidentClassifier: Sendable {
         guard let guidance = catalogue.guidance(forLabel: top.label, language: language) else {
             throw ClassifierSetupError(reason: "the catalogue has no bin for \(top.label)")
         }
+        let alternatives = classification.top(3).dropFirst().compactMap { score -> Alternative? in
+            guard let item = catalogue.labels[score.label] else { return nil }
+            return Alternative(label: score.label, category: item.category.rawValue, item: item.name[language],
+                               confidence: score.probability)
+        }
         return Answer(label: top.label, category: guidance.category.id.rawValue, confidence: top.probability,
-                      item: guidance.itemName, guidance: guidance.lines, language: language.rawValue)
+                      item: guidance.itemName, guidance: guidance.lines, language: language.rawValue,
+                      notSure: NotSureThresholds.applies(to: classification) || catalogue.guardStops(classification),
+                      alternatives: Array(alternatives))
     }
 }
 

@@ -1,9 +1,11 @@
+import KioskCore
+
 /// The thresholds and timeouts a city may tune (from the configuration file or the command line).
 public struct ScreenSettings: Sendable, Equatable {
     /// Below this top-1 probability the kiosk asks instead of answering.
-    public var minimumConfidence: Float = 0.55
+    public var minimumConfidence: Float = NotSureThresholds.confidence
     /// Below this gap between the best and the second guess the kiosk asks instead of answering.
-    public var minimumMargin: Float = 0.15
+    public var minimumMargin: Float = NotSureThresholds.margin
     /// Result, not-sure and browse screens return to Ready after this long without a tap.
     public var idleTimeout: Duration = .seconds(10)
     /// The empty-tray message returns to Ready after this long.

@@ -116,6 +116,8 @@ class ClassifyTest(unittest.TestCase):
             self.assertEqual(answer["category"], expected["category"], name)
             self.assertAlmostEqual(answer["confidence"], expected["confidence"], delta=0.02, msg=name)
             self.assertTrue(answer["guidance"] and answer["item"], name)
+            self.assertEqual(answer["not_sure"], expected["asked"], name)
+            self.assertEqual([a["label"] for a in answer["alternatives"]], [t["label"] for t in expected["topk"][1:3]], name)
             self.assertTrue(headers["Content-Type"].startswith("application/json"))
         status, answer, _ = server.post(fixture("glass1.jpg"), "image/jpeg", lang="zh")
         self.assertEqual((status, answer["item"], answer["language"]), (200, "玻璃", "zh"))
