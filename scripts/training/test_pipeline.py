@@ -199,6 +199,24 @@ class StudentStepTests(unittest.TestCase):
         nets.resnet50(len(data.LABELS)).load_state_dict(state, strict=True)
         self.assertEqual(state["fc.weight"].shape, (len(data.LABELS), 2048))
 
+    def test_frozen_batchnorm_keeps_the_starting_statistics(self):
+        """--freeze-bn (fine-tuning the shipped model): the weights move, BatchNorm's running statistics do not."""
+        import torch
+        import nets
+        torch.manual_seed(1)
+        start = nets.resnet50(len(data.LABELS)).state_dict()
+        for k, v in start.items():
+            if k.endswith("running_mean"):
+                v.uniform_(-0.5, 0.5)
+        torch.save(start, f"{self.work}/init.pt")
+        run = run_train("student", "--data", self.data, "--out", self.work, "--epochs", "1", "--ema", "0",
+                        "--freeze-bn", "--init", f"{self.work}/init.pt", *self.TINY)
+        self.assertEqual(run.returncode, 0, run.stderr[-2000:])
+        trained = torch.load(f"{self.work}/student.pt", map_location="cpu")
+        for k in ("bn1.running_mean", "layer2.0.bn2.running_var", "layer4.2.bn3.running_mean"):
+            self.assertTrue(torch.equal(trained[k], start[k]), k)
+        self.assertFalse(torch.equal(trained["layer4.2.conv3.weight"], start["layer4.2.conv3.weight"]))
+
     def test_a_resumed_run_ends_where_an_unbroken_one_does(self):
         import torch
         unbroken = run_train("student", "--data", self.data, "--out", self.work, "--epochs", "2", "--name", "a",

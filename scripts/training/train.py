@@ -171,6 +171,9 @@ def parse_args(argv=None):
     ap.add_argument("--ema", type=float, default=0.999, help="student: EMA decay per step (0: no EMA)")
     ap.add_argument("--augment", choices=["basic", "strong"], default="strong",
                     help="strong adds backgrounds, labels, occlusion and wider colour and blur")
+    ap.add_argument("--freeze-bn", action="store_true",
+                    help="student: keep BatchNorm's statistics fixed (eval mode) while training, as when fine-tuning "
+                         "the shipped model, whose statistics came from clean photos")
     ap.add_argument("--init", help="student: start from these ResNet50 weights (.pt) when not resuming")
     ap.add_argument("--init-kmodel", help="student: start from a kiosk model file, dequantized")
     ap.add_argument("--seed", type=int, default=20261129, help="the train/validation split's and run's seed")
@@ -364,6 +367,10 @@ def train(args):
             train_labels, args.seed + epoch), num_workers=args.workers, drop_last=True,
             pin_memory=device.type == "cuda")
         net.train()
+        if args.freeze_bn:
+            for m in net.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.eval()
         t_epoch, losses = time.time(), []
         mixing = np.random.RandomState(args.seed + epoch)
         shuffling = torch.Generator().manual_seed(args.seed + epoch)
