@@ -45,27 +45,11 @@ import Testing
     @Test(arguments: 0..<40)
     func everyInt8LayerAgreesWithTheNaiveReference(_ seed: Int) throws {
         var g = Reference.Generator(state: UInt64(seed) &* 104_729 &+ 3)
-        let inC = Int.random(in: 1...8, using: &g)
-        let groups = [1, inC, inC % 2 == 0 ? 2 : 1].randomElement(using: &g)!
-        let outC = groups * Int.random(in: 1...(groups == inC && inC > 1 ? 2 : 6), using: &g)
-        let (kh, kw) = ([1, 2, 3, 5, 7].randomElement(using: &g)!, [1, 2, 3, 5, 7].randomElement(using: &g)!)
-        let (sh, sw) = (Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g))
-        let (dh, dw) = (Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g))
-        let padding = (0..<4).map { _ in Int.random(in: 0...3, using: &g) }
         // At least 2×2 after the convolution: XNNPACK refuses a 1×1 max pooling window, which the pool needs then.
-        let (h, w) = (Int.random(in: (dh * (kh - 1) + 1 + sh)...24, using: &g), Int.random(in: (dw * (kw - 1) + 1 + sw)...24, using: &g))
-        let input = Network.Shape(channels: inC, height: h, width: w)
-        let oh = (h + padding[0] + padding[2] - dh * (kh - 1) - 1) / sh + 1
-        let ow = (w + padding[1] + padding[3] - dw * (kw - 1) - 1) / sw + 1
-        let convolved = Network.Shape(channels: outC, height: oh, width: ow)
-        func convolution(output: Int, relu: Bool) -> Network.Convolution {
-            Network.Convolution(
-                input: 0, output: output, outputChannels: outC, inputChannelsPerGroup: inC / groups, groups: groups,
-                kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw,
-                padding: padding, weights: Reference.randoms(outC * (inC / groups) * kh * kw, &g),
-                bias: Reference.randoms(outC, &g), relu: relu, presetWeightScales: nil)
-        }
-        let a = convolution(output: 1, relu: Bool.random(using: &g)), b = convolution(output: 2, relu: false)
+        let geometry = ConvolutionGeometry(&g, minimumOutputSide: 2)
+        let (input, convolved, outC) = (geometry.input, geometry.output, geometry.outC)
+        let (oh, ow) = (convolved.height, convolved.width)
+        let a = geometry.convolution(output: 1, relu: Bool.random(using: &g), &g), b = geometry.convolution(output: 2, relu: false, &g)
         let sum = Network.Addition(inputs: (1, 2), output: 3, relu: Bool.random(using: &g))
         let kernel = Int.random(in: 2...min(3, oh, ow), using: &g), stride = Int.random(in: 1...2, using: &g)
         let (pt, pl) = (Int.random(in: 0..<kernel, using: &g), Int.random(in: 0..<kernel, using: &g))
@@ -97,7 +81,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kiosk-int8-layers-\(getpid())-\(seed).kmodel").path
         defer { unlink(path) }
         _ = try ModelQuantizer.quantize(
-            network: network, labels: (0..<6).map { "class\($0)" }, preprocessing: .imageNet(inputWidth: w, inputHeight: h),
+            network: network, labels: (0..<6).map { "class\($0)" }, preprocessing: .imageNet(inputWidth: input.width, inputHeight: input.height),
             calibrationPictures: [], options: .init(threads: 1, source: "random"), to: path, logger: Logger(label: "test"))
         let model = try KioskModel(path: path)
         let q = model.header.quantization
@@ -106,7 +90,7 @@ import Testing
         _ = backend.input.update(fromContentsOf: x8)
         try logits.withUnsafeMutableBufferPointer { try backend.run(logits: $0) }
 
-        let what = "\(inC)→\(outC) g\(groups) k\(kh)x\(kw) s\(sh)x\(sw) d\(dh)x\(dw) p\(padding) on \(h)x\(w)"
+        let what = geometry.description
         let dequantized = model.dequantizedNetwork()
         guard case .convolution(let qa) = dequantized.layers[0], case .convolution(let qb) = dequantized.layers[1] else {
             Issue.record("the model file lost its convolutions")

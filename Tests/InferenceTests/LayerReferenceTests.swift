@@ -74,26 +74,10 @@ import Testing
     @Test(arguments: 0..<40)
     func everyLayerAgreesWithTheNaiveReference(_ seed: Int) {
         var g = Generator(state: UInt64(seed) &* 7919 &+ 1)
-        let inC = Int.random(in: 1...8, using: &g)
-        let groups = [1, inC, inC % 2 == 0 ? 2 : 1].randomElement(using: &g)!
-        let outC = groups * Int.random(in: 1...(groups == inC && inC > 1 ? 2 : 6), using: &g)
-        let (kh, kw) = ([1, 2, 3, 5, 7].randomElement(using: &g)!, [1, 2, 3, 5, 7].randomElement(using: &g)!)
-        let (sh, sw) = (Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g))
-        let (dh, dw) = (Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g))
-        let padding = (0..<4).map { _ in Int.random(in: 0...3, using: &g) }
-        let (h, w) = (Int.random(in: (dh * (kh - 1) + 1)...24, using: &g), Int.random(in: (dw * (kw - 1) + 1)...24, using: &g))
-        let input = Network.Shape(channels: inC, height: h, width: w)
-        let oh = (h + padding[0] + padding[2] - dh * (kh - 1) - 1) / sh + 1
-        let ow = (w + padding[1] + padding[3] - dw * (kw - 1) - 1) / sw + 1
-        let convolved = Network.Shape(channels: outC, height: oh, width: ow)
-        func convolution(output: Int, relu: Bool) -> Network.Convolution {
-            Network.Convolution(
-                input: 0, output: output, outputChannels: outC, inputChannelsPerGroup: inC / groups, groups: groups,
-                kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw,
-                padding: padding, weights: Self.randoms(outC * (inC / groups) * kh * kw, &g), bias: Self.randoms(outC, &g),
-                relu: relu, presetWeightScales: nil)
-        }
-        let a = convolution(output: 1, relu: Bool.random(using: &g)), b = convolution(output: 2, relu: false)
+        let geometry = ConvolutionGeometry(&g)
+        let (input, convolved, outC) = (geometry.input, geometry.output, geometry.outC)
+        let (oh, ow) = (convolved.height, convolved.width)
+        let a = geometry.convolution(output: 1, relu: Bool.random(using: &g), &g), b = geometry.convolution(output: 2, relu: false, &g)
         let sum = Network.Addition(inputs: (1, 2), output: 3, relu: Bool.random(using: &g))
         let kernel = min(Int.random(in: 1...3, using: &g), oh, ow), stride = Int.random(in: 1...2, using: &g)
         let pool = Network.Pooling(input: 3, output: 4, kernel: kernel, stride: stride,
@@ -117,7 +101,7 @@ import Testing
                 backend.run(input: xs, logits: out) { id, tensor in seen[id] = Array(tensor) }
             }
         }
-        let what = "\(inC)→\(outC) g\(groups) k\(kh)x\(kw) s\(sh)x\(sw) d\(dh)x\(dw) p\(padding) on \(h)x\(w)"
+        let what = geometry.description
         let t1 = Self.referenceConvolution(x, input, a, convolved), t2 = Self.referenceConvolution(x, input, b, convolved)
         #expect(Self.close(seen[1] ?? [], t1), "convolution \(what)")
         #expect(Self.close(seen[2] ?? [], t2), "convolution \(what)")
@@ -130,5 +114,44 @@ import Testing
         #expect(Self.close(seen[5] ?? [], t5), "global average \(what)")
         let t6 = (0..<6).map { o in fc.bias[o] + (0..<outC).reduce(Float(0)) { $0 + fc.weights[o * outC + $1] * t5[$1] } }
         #expect(Self.close(logits, t6), "fully connected \(what)")
+    }
+}
+
+/// The random convolution both layer tests draw (the fp32 one and the int8 one), in one order: channels, groups,
+/// kernel, stride, dilation, asymmetric padding, input size.
+struct ConvolutionGeometry: CustomStringConvertible {
+    let inC, outC, groups, kh, kw, sh, sw, dh, dw: Int
+    let padding: [Int]
+    let input: Network.Shape
+    let output: Network.Shape
+
+    /// - Parameter minimumOutputSide: 1, or 2 where a max pool follows on XNNPACK (which refuses a 1×1 window).
+    init(_ g: inout LayerReferenceTests.Generator, minimumOutputSide: Int = 1) {
+        inC = Int.random(in: 1...8, using: &g)
+        groups = [1, inC, inC % 2 == 0 ? 2 : 1].randomElement(using: &g)!
+        outC = groups * Int.random(in: 1...(groups == inC && inC > 1 ? 2 : 6), using: &g)
+        (kh, kw) = ([1, 2, 3, 5, 7].randomElement(using: &g)!, [1, 2, 3, 5, 7].randomElement(using: &g)!)
+        (sh, sw) = (Int.random(in: 1...3, using: &g), Int.random(in: 1...3, using: &g))
+        (dh, dw) = (Int.random(in: 1...2, using: &g), Int.random(in: 1...2, using: &g))
+        padding = (0..<4).map { _ in Int.random(in: 0...3, using: &g) }
+        let extra = minimumOutputSide - 1
+        let h = Int.random(in: (dh * (kh - 1) + 1 + extra * sh)...24, using: &g)
+        let w = Int.random(in: (dw * (kw - 1) + 1 + extra * sw)...24, using: &g)
+        input = Network.Shape(channels: inC, height: h, width: w)
+        output = Network.Shape(channels: outC, height: (h + padding[0] + padding[2] - dh * (kh - 1) - 1) / sh + 1,
+                               width: (w + padding[1] + padding[3] - dw * (kw - 1) - 1) / sw + 1)
+    }
+
+    /// A convolution of this geometry from tensor 0 with random weights and bias.
+    func convolution(output tensor: Int, relu: Bool, _ g: inout LayerReferenceTests.Generator) -> Network.Convolution {
+        Network.Convolution(
+            input: 0, output: tensor, outputChannels: outC, inputChannelsPerGroup: inC / groups, groups: groups,
+            kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw,
+            padding: padding, weights: LayerReferenceTests.randoms(outC * (inC / groups) * kh * kw, &g),
+            bias: LayerReferenceTests.randoms(outC, &g), relu: relu, presetWeightScales: nil)
+    }
+
+    var description: String {
+        "\(inC)→\(outC) g\(groups) k\(kh)x\(kw) s\(sh)x\(sw) d\(dh)x\(dw) p\(padding) on \(input.height)x\(input.width)"
     }
 }
