@@ -37,9 +37,9 @@ final class ResidentClassifier: Sendable {
     let catalogue: Catalogue
     private let queue = DispatchQueue(label: "kiosk-central.classify")
 
-    /// Loads the model (int8, or fp32 where XNNPACK cannot run) and the catalogue, which must map every label.
+    /// Loads the model (int8, or fp32 where XNNPACK cannot run); the catalogue must map every label.
     /// - Throws: `ClassifierSetupError` naming the file and what is wrong.
-    init(modelPath: String, cataloguePath: String, threads: Int) throws(ClassifierSetupError) {
+    init(modelPath: String, catalogue: Catalogue, cataloguePath: String, threads: Int) throws(ClassifierSetupError) {
         do {
             classifier = try ImageClassifier(modelPath: modelPath, backend: .int8, threads: threads)
         } catch {
@@ -48,14 +48,7 @@ final class ResidentClassifier: Sendable {
             else { throw ClassifierSetupError(reason: error.description) }
             classifier = fp32
         }
-        guard let bytes = FileManager.default.contents(atPath: cataloguePath) else {
-            throw ClassifierSetupError(reason: "\(cataloguePath): cannot read the catalogue")
-        }
-        do {
-            catalogue = try Catalogue(json: Array(bytes), source: cataloguePath)
-        } catch {
-            throw ClassifierSetupError(reason: error.description)
-        }
+        self.catalogue = catalogue
         let unmapped = catalogue.unmappedLabels(classifier.labels)
         if !unmapped.isEmpty {
             throw ClassifierSetupError(reason: "\(cataloguePath): no bin for the model's labels \(unmapped.joined(separator: ", "))")

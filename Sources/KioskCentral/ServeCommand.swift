@@ -3,6 +3,7 @@ import Central
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KioskCore
 import Logging
 import NIOCore
 import SyncWire
@@ -24,10 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Mark the operators' cookies Secure (when a TLS proxy serves the dashboard).")
     var secureCookies = false
 
-    @Option(name: .long, help: "Kiosk model file for residents' photos (POST /api/v1/classify); with --catalogue.")
+    @Option(name: .long, help: "Kiosk model file for residents' photos (POST /api/v1/classify); needs --catalogue.")
     var model: String?
 
-    @Option(name: .long, help: "Catalogue (bins, items, guidance) for residents' photos; with --model.")
+    @Option(name: .long, help: "Catalogue (bins, items, guidance, quiz) for the resident page (/resident) and item search (GET /api/v1/items).")
     var catalogue: String?
 
     @Option(name: .long, help: "Inference threads for residents' photos.")
@@ -40,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if (model == nil) != (catalogue == nil) { throw ValidationError("--model and --catalogue go together") }
+        if model != nil && catalogue == nil { throw ValidationError("--model needs --catalogue (the bins its labels go in)") }
         if !(1...64).contains(classifyThreads) { throw ValidationError("--classify-threads must be between 1 and 64, not \(classifyThreads)") }
         if !(1...10_000).contains(uploadsPerMinute) { throw ValidationError("--uploads-per-minute must be between 1 and 10000, not \(uploadsPerMinute)") }
     }
@@ -52,16 +53,26 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try database.open(timeZone: zone)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
+        var loaded: Catalogue?
         var classifier: ResidentClassifier?
-        if let model, let catalogue {
+        if let catalogue {
+            guard let bytes = FileManager.default.contents(atPath: catalogue) else { throw fail("--catalogue \(catalogue): cannot read it") }
             do {
-                classifier = try ResidentClassifier(modelPath: model, cataloguePath: catalogue, threads: classifyThreads)
+                loaded = try Catalogue(json: Array(bytes), source: catalogue)
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        if let model, let loaded, let catalogue {
+            do {
+                classifier = try ResidentClassifier(modelPath: model, catalogue: loaded, cataloguePath: catalogue, threads: classifyThreads)
             } catch {
                 throw fail(error.description)
             }
         }
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
+        ResidentAPI(catalogue: loaded, classifies: classifier != nil).add(to: router)
         DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger).add(to: router)
         let app = Application(
             router: router,

@@ -32,6 +32,12 @@ public struct Catalogue: Sendable, Codable {
     public var messages: [String: LocalizedText]?
     /// Rules against harmful answers (bin guards, look-alikes); none when absent.
     public var safety: SafetyRules?
+    /// Common items per bin, for the Learn screen and the residents' search; none when absent.
+    public var items: [CatalogueItem]?
+    /// Quiz questions for the idle screen and the resident page; none when absent.
+    public var quiz: [QuizQuestion]?
+    /// Short lessons per bin; none when absent.
+    public var lessons: [Lesson]?
 
     public var safetyRules: SafetyRules { safety ?? .none }
 
@@ -70,6 +76,19 @@ public struct Catalogue: Sendable, Codable {
         if let problem = safetyRules.problems(labels: labels).first {
             throw .invalid(source: source, reason: "safety: \(problem)")
         }
+        var names = Set<String>()
+        for item in items ?? [] {
+            if let problem = item.problem() { throw .invalid(source: source, reason: problem) }
+            if !names.insert(item.name.zh).inserted { throw .invalid(source: source, reason: "item \(item.name.zh) is listed twice") }
+        }
+        var ids = Set<String>()
+        for question in quiz ?? [] {
+            if let problem = question.problem() { throw .invalid(source: source, reason: problem) }
+            if !ids.insert(question.id).inserted { throw .invalid(source: source, reason: "quiz question \(question.id) is listed twice") }
+        }
+        for lesson in lessons ?? [] where lesson.text.zh.isBlank || lesson.text.en.isBlank {
+            throw .invalid(source: source, reason: "a lesson about \(lesson.category.rawValue) is empty in a language")
+        }
     }
 
     private static func isHexColor(_ text: String) -> Bool {
@@ -90,6 +109,15 @@ public struct Catalogue: Sendable, Codable {
     /// Labels of a model that this catalogue cannot map to a bin.
     public func unmappedLabels(_ modelLabels: [String]) -> [String] {
         modelLabels.filter { labels[$0] == nil }
+    }
+
+    /// An item's guidance followed by its bin's, at most four lines, in one language.
+    public func guidance(for item: CatalogueItem, language: Language) -> [String] {
+        var lines = item.guidance?[language] ?? []
+        for line in info(for: item.category).guidance[language] where lines.count < 4 && !lines.contains(line) {
+            lines.append(line)
+        }
+        return Array(lines.prefix(4))
     }
 
     /// Item and bin guidance for a label, in one language; nil when the label is unknown.

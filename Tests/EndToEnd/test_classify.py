@@ -193,7 +193,8 @@ class ClassifyTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             for extra, words in [(["--model", os.path.join(tmp, "none.kmodel"), "--catalogue", CATALOGUE], "none.kmodel"),
                                  (["--model", MODEL, "--catalogue", os.path.join(FIXTURES, "glass1.jpg")], "glass1.jpg"),
-                                 (["--model", MODEL], "--model and --catalogue go together")]:
+                                 (["--model", MODEL], "--model needs --catalogue"),
+                                 (["--catalogue", os.path.join(tmp, "none.json")], "none.json: cannot read it")]:
                 r = subprocess.run([CENTRAL, "serve", "--port", "0", "--database",
                                     "sqlite:" + os.path.join(tmp, "c.sqlite"), *extra],
                                    capture_output=True, text=True, timeout=30)
