@@ -36,6 +36,19 @@ public enum Screen: Hashable, Sendable {
     case browse(ScanID)
     /// Ready is not possible now; a calm message and a technician hint.
     case problem(Problem)
+    /// The six bins with their common items ("Learn" on Ready).
+    case learn
+}
+
+/// Ready's lower band: the prompt to scan or, while nobody scans, short lessons and quiz questions in turn.
+public enum ReadyBand: Hashable, Sendable {
+    case prompt
+    /// `ScreenMachine.lessons[index]`
+    case lesson(Int)
+    /// `ScreenMachine.questions[index]`, waiting for an answer.
+    case question(Int)
+    /// The question answered with this bin: right or wrong, and why.
+    case answered(Int, WasteCategory)
 }
 
 /// What a tap means on the current screen (from `ScreenLayout.action(at:)`).
@@ -50,6 +63,26 @@ public enum ScreenAction: Hashable, Sendable {
     case back
     /// The result's look-alike line: the item is the look-alike (e.g. a spray can, not metal): its bin instead.
     case chooseLookAlike
+    /// Ready: open the Learn screen.
+    case learn
+    /// Ready's quiz question answered with this bin.
+    case answerQuiz(WasteCategory)
+}
+
+/// A quiz question answered at the kiosk, to be stored as a record.
+public struct QuizOutcome: Sendable, Equatable {
+    /// `QuizQuestion.id`
+    public var question: String
+    public var answer: WasteCategory
+    public var right: Bool
+    public var language: Language
+
+    public init(question: String, answer: WasteCategory, right: Bool, language: Language) {
+        self.question = question
+        self.answer = answer
+        self.right = right
+        self.language = language
+    }
 }
 
 /// A finished interaction, to be stored as a scan record.

@@ -62,6 +62,27 @@ public struct ScreenLayout: Sendable {
     /// Ready: the prompt band along the bottom.
     public var promptBand: Rect { Rect(x: 0, y: height - unit * 24, width: width, height: unit * 24) }
 
+    /// Ready: "Learn", under the language toggle.
+    public var learnButton: Rect {
+        let toggle = languageToggle
+        return Rect(x: toggle.x, y: toggle.maxY + margin, width: toggle.width, height: toggle.height)
+    }
+
+    /// Ready: the band a quiz question (or its answer) takes, taller than the prompt's for the six bins.
+    public var quizBand: Rect { Rect(x: 0, y: height - unit * 42, width: width, height: unit * 42) }
+
+    /// Ready: the six bins as answers to the question, in one row along the bottom of the quiz band.
+    public func quizButton(_ index: Int) -> Rect {
+        let count = WasteCategory.allCases.count
+        let gap = unit * 2
+        let w = (width - 2 * margin - (count - 1) * gap) / count
+        let h = unit * 20
+        return Rect(x: margin + index * (w + gap), y: height - margin - h, width: w, height: h)
+    }
+
+    /// Learn: one card per bin, in the browse screen's grid.
+    public func learnCard(_ index: Int) -> Rect { categoryButton(index) }
+
     /// Result: the coloured banner with icon and bin name.
     public var banner: Rect { Rect(x: 0, y: 0, width: width, height: height * 30 / 100) }
 
@@ -133,12 +154,21 @@ public struct ScreenLayout: Sendable {
     }
 
     /// Every button on a screen with what it does (the not-sure screen needs the guesses it offers, the result
-    /// screen whether it shows a look-alike line).
-    public func buttons(for screen: Screen, guesses: [String], lookAlike: Bool = false) -> [(Rect, ScreenAction)] {
+    /// screen whether it shows a look-alike line, Ready its band and whether it offers "Learn").
+    public func buttons(for screen: Screen, guesses: [String], lookAlike: Bool = false, band: ReadyBand = .prompt,
+                        learn: Bool = false) -> [(Rect, ScreenAction)] {
         var result: [(Rect, ScreenAction)] = [(languageToggle, .toggleLanguage)]
         switch screen {
-        case .ready, .emptyTray:
+        case .ready:
+            if learn { result.append((learnButton, .learn)) }
+            if case .question = band {
+                for (i, category) in WasteCategory.allCases.enumerated() { result.append((quizButton(i), .answerQuiz(category))) }
+            }
             result.append((Rect(x: 0, y: 0, width: width, height: height), .scan))
+        case .emptyTray:
+            result.append((Rect(x: 0, y: 0, width: width, height: height), .scan))
+        case .learn:
+            result.append((backButton, .back))
         case .result:
             result += [(doneButton, .done), (notRightButton, .notRight)]
             if lookAlike { result.append((lookAlikeButton, .chooseLookAlike)) }
@@ -157,7 +187,19 @@ public struct ScreenLayout: Sendable {
     }
 
     /// What a tap at (x, y) means; the first button that contains the point wins (the language toggle first).
-    public func action(atX x: Int, y: Int, screen: Screen, guesses: [String], lookAlike: Bool = false) -> ScreenAction? {
-        buttons(for: screen, guesses: guesses, lookAlike: lookAlike).first { $0.0.contains(x: x, y: y) }?.1
+    public func action(atX x: Int, y: Int, screen: Screen, guesses: [String], lookAlike: Bool = false,
+                       band: ReadyBand = .prompt, learn: Bool = false) -> ScreenAction? {
+        buttons(for: screen, guesses: guesses, lookAlike: lookAlike, band: band, learn: learn).first { $0.0.contains(x: x, y: y) }?.1
+    }
+
+    /// Every button on the machine's current screen.
+    public func buttons(for machine: ScreenMachine) -> [(Rect, ScreenAction)] {
+        buttons(for: machine.screen, guesses: machine.guesses.map(\.label), lookAlike: machine.lookAlike != nil,
+                band: machine.band, learn: machine.offersLearnScreen)
+    }
+
+    /// What a tap at (x, y) means on the machine's current screen.
+    public func action(atX x: Int, y: Int, machine: ScreenMachine) -> ScreenAction? {
+        buttons(for: machine).first { $0.0.contains(x: x, y: y) }?.1
     }
 }

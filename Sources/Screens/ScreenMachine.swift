@@ -10,6 +10,8 @@ public struct ScreenMachine: Sendable {
         case capture(ScanID)
         /// Store the finished scan as a record.
         case record(ScanOutcome)
+        /// Store a quiz answer as a record.
+        case recordQuiz(QuizOutcome)
     }
 
     /// What happened.
@@ -23,6 +25,9 @@ public struct ScreenMachine: Sendable {
         case scanFailed(ScanID, reason: String)
         case problem(Problem, detail: String)
         case recovered(Problem)
+        /// The tray check on the live picture: whether something is on the tray now. An item appearing ends the
+        /// lessons and the Learn screen, and keeps them from starting.
+        case tray(occupied: Bool)
         /// Time passed (sent every frame).
         case tick
     }
@@ -40,22 +45,42 @@ public struct ScreenMachine: Sendable {
     public private(set) var classification: Classification?
     /// Why the last scan failed, for the log and the technician hint.
     public private(set) var lastFailure: String?
+    /// The catalogue's lessons and quiz questions, shown in turn on Ready while nobody scans.
+    public let lessons: [Lesson]
+    public let questions: [QuizQuestion]
+    /// Ready's lower band.
+    public private(set) var band: ReadyBand = .prompt
+    private var bandDeadline: ContinuousClock.Instant?
+    /// Since when nobody has scanned or tapped (set by the first event after start).
+    private var idleSince: ContinuousClock.Instant?
+    private var trayOccupied = false
+    private var lessonNext = true
+    private var nextLesson = 0
+    private var nextQuestion = 0
     /// Whether the scan on screen came up "not sure" by itself.
     private var asked = false
     private var base: Screen = .ready
     private var deadline: ContinuousClock.Instant?
     private var nextScan: UInt64 = 1
 
-    public init(settings: ScreenSettings, policy: AnswerPolicy, language: Language) {
+    public init(settings: ScreenSettings, policy: AnswerPolicy, language: Language, lessons: [Lesson] = [],
+                questions: [QuizQuestion] = [], learnScreen: Bool = false) {
         self.settings = settings
         self.policy = policy
         self.language = language
+        self.lessons = lessons
+        self.questions = questions
+        offersLearnScreen = learnScreen
     }
 
-    /// A machine with the catalogue's labels and safety rules.
+    /// A machine with the catalogue's labels, safety rules, lessons and quiz.
     public init(settings: ScreenSettings, catalogue: Catalogue, language: Language) {
-        self.init(settings: settings, policy: AnswerPolicy(settings: settings, catalogue: catalogue), language: language)
+        self.init(settings: settings, policy: AnswerPolicy(settings: settings, catalogue: catalogue), language: language,
+                  lessons: catalogue.lessons ?? [], questions: catalogue.quiz ?? [], learnScreen: !(catalogue.items ?? []).isEmpty)
     }
+
+    /// Whether Ready offers the Learn screen (the catalogue lists items).
+    public let offersLearnScreen: Bool
 
     /// A machine with thresholds alone (no safety rules).
     public init(settings: ScreenSettings, knownLabels: Set<String>, language: Language) {
@@ -85,6 +110,7 @@ public struct ScreenMachine: Sendable {
 
     /// Applies one event at time `now`; returns what the caller must do.
     public mutating func handle(_ event: Event, at now: ContinuousClock.Instant) -> [Effect] {
+        if idleSince == nil { idleSince = now }
         switch event {
         case .tap(let action): return tap(action, at: now)
         case .classified(let id, let c):
@@ -100,30 +126,58 @@ public struct ScreenMachine: Sendable {
         case .scanFailed(let id, let reason):
             guard case .scanning(id) = base else { return [] }
             lastFailure = reason
-            returnToReady()
+            returnToReady(at: now)
         case .problem(let problem, let detail):
             problems[problem] = detail
         case .recovered(let problem):
             problems[problem] = nil
+        case .tray(let occupied):
+            trayOccupied = occupied
+            if occupied && (base == .learn || (base == .ready && band != .prompt)) { returnToReady(at: now) }
         case .tick:
+            if base == .ready { advanceBand(at: now) }
             guard let deadline, now >= deadline else { return [] }
             switch base {
             case .scanning(let id):
                 lastFailure = "\(id) had no answer after \(settings.scanTimeout)"
-                returnToReady()
+                returnToReady(at: now)
             case .result, .notSure, .browse:
-                return finish()
+                return finish(at: now)
             default:
-                returnToReady()
+                returnToReady(at: now)
             }
         }
         return []
     }
 
+    /// Ready's band: after a quiet spell, lessons and questions in turn, each for its time; an answer for its own.
+    private mutating func advanceBand(at now: ContinuousClock.Instant) {
+        if band == .prompt {
+            guard !lessons.isEmpty || !questions.isEmpty, !trayOccupied, problems.isEmpty, let idleSince, now - idleSince >= settings.learningAfter else { return }
+        } else {
+            guard let bandDeadline, now >= bandDeadline else { return }
+        }
+        if (lessonNext && !lessons.isEmpty) || questions.isEmpty {
+            band = .lesson(nextLesson % lessons.count)
+            nextLesson += 1
+            bandDeadline = now + settings.lessonTime
+        } else {
+            band = .question(nextQuestion % questions.count)
+            nextQuestion += 1
+            bandDeadline = now + settings.questionTime
+        }
+        lessonNext.toggle()
+    }
+
     private mutating func tap(_ action: ScreenAction, at now: ContinuousClock.Instant) -> [Effect] {
+        idleSince = now
         if action == .toggleLanguage {
             language = language == .zh ? .en : .zh
-            if deadline != nil, base != .emptyTray, !isScanning { deadline = now + settings.idleTimeout }
+            if base == .learn {
+                deadline = now + settings.learnTimeout
+            } else if deadline != nil, base != .emptyTray, !isScanning {
+                deadline = now + settings.idleTimeout
+            }
             return []
         }
         switch (screen, action) {
@@ -131,11 +185,29 @@ public struct ScreenMachine: Sendable {
             let id = ScanID(nextScan)
             nextScan += 1
             base = .scanning(id)
+            band = .prompt
+            bandDeadline = nil
             classification = nil
             deadline = now + settings.scanTimeout
             return [.capture(id)]
+        case (.ready, .answerQuiz(let category)):
+            guard case .question(let index) = band else { return [] }
+            let question = questions[index]
+            band = .answered(index, category)
+            bandDeadline = now + settings.answerTime
+            return [.recordQuiz(QuizOutcome(question: question.id, answer: category, right: category == question.answer,
+                                            language: language))]
+        case (.ready, .learn) where offersLearnScreen:
+            base = .learn
+            band = .prompt
+            bandDeadline = nil
+            deadline = now + settings.learnTimeout
+            return []
+        case (.learn, .back):
+            returnToReady(at: now)
+            return []
         case (.result, .done):
-            return finish()
+            return finish(at: now)
         case (.result(let id, _, _), .notRight):
             base = .notSure(id)
         case (.result(let id, _, _), .chooseLookAlike):
@@ -162,25 +234,28 @@ public struct ScreenMachine: Sendable {
     }
 
     /// Ends the scan on screen: back to Ready and a record of what the resident saw or chose.
-    private mutating func finish() -> [Effect] {
+    private mutating func finish(at now: ContinuousClock.Instant) -> [Effect] {
         let id: ScanID
         var correction: Choice?
         switch base {
         case .result(let scan, let shown, let corrected): id = scan; correction = corrected ? shown : nil
         case .notSure(let scan), .browse(let scan): id = scan
-        default: returnToReady(); return []
+        default: returnToReady(at: now); return []
         }
-        guard let classification else { returnToReady(); return [] }
+        guard let classification else { returnToReady(at: now); return [] }
         let outcome = ScanOutcome(scan: id, classification: classification, language: language, correction: correction,
                                   asked: asked)
-        returnToReady()
+        returnToReady(at: now)
         return [.record(outcome)]
     }
 
-    private mutating func returnToReady() {
+    private mutating func returnToReady(at now: ContinuousClock.Instant) {
         base = .ready
         deadline = nil
         classification = nil
         asked = false
+        band = .prompt
+        bandDeadline = nil
+        idleSince = now
     }
 }

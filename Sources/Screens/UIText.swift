@@ -22,6 +22,12 @@ public enum UIText: String, CaseIterable, Sendable {
     case problemHint = "problem_hint"
     case technician
     case correctedNote = "corrected_note"
+    case learn
+    case learnTitle = "learn_title"
+    case lessonTitle = "lesson_title"
+    case quizTitle = "quiz_title"
+    case quizRight = "quiz_right"
+    case quizWrong = "quiz_wrong"
 
     /// Every message in both languages, checked once at start.
     public struct Table: Sendable {

@@ -151,8 +151,7 @@ public final class KioskLoop {
     /// The centre of the button that does `action` on the current screen, if there is one.
     public func point(for action: ScreenAction) -> (x: Int, y: Int)? {
         let layout = ScreenLayout(width: display.width, height: display.height)
-        guard let rect = layout.buttons(for: machine.screen, guesses: machine.guesses.map(\.label), lookAlike: machine.lookAlike != nil)
-            .first(where: { $0.1 == action })?.0
+        guard let rect = layout.buttons(for: machine).first(where: { $0.1 == action })?.0
         else { return nil }
         return (rect.centerX, rect.centerY)
     }
@@ -196,9 +195,7 @@ public final class KioskLoop {
 
     private func tap(x: Int, y: Int, at now: ContinuousClock.Instant) {
         let layout = ScreenLayout(width: display.width, height: display.height)
-        guard let action = layout.action(atX: x, y: y, screen: machine.screen, guesses: machine.guesses.map(\.label),
-                                         lookAlike: machine.lookAlike != nil)
-        else { return }
+        guard let action = layout.action(atX: x, y: y, machine: machine) else { return }
         if action == .scan { tapAt = now }
         apply(machine.handle(.tap(action), at: now))
     }
@@ -256,6 +253,7 @@ public final class KioskLoop {
             switch effect {
             case .capture(let scan): capture(scan)
             case .record(let outcome): record(outcome)
+            case .recordQuiz(let outcome): recordQuiz(outcome)
             }
         }
     }
@@ -299,15 +297,23 @@ public final class KioskLoop {
             thumbnailFrom: configuration.thumbnails ? shownFrame?.image : nil)
     }
 
+    private func recordQuiz(_ outcome: QuizOutcome) {
+        statistics.quizAnswers += 1
+        logger.info("quiz \(outcome.question): answered \(outcome.answer.rawValue) (\(outcome.right ? "right" : "wrong"), \(outcome.language.rawValue))")
+    }
+
     /// On Ready, shows each new camera frame and now and then teaches the tray background.
     private func updatePicture(at now: ContinuousClock.Instant) {
-        guard machine.screen == .ready || isProblem(machine.screen), let frame = camera.latestFrame(),
+        let screen = machine.screen
+        guard screen == .ready || screen == .learn || isProblem(screen), let frame = camera.latestFrame(),
             frame.sequence != shownFrame?.sequence
         else { return }
         show(frame)
         if lastObserved.map({ now - $0 >= .milliseconds(250) }) ?? true {
             tray.observe(frame.image, at: now)
             lastObserved = now
+            // Something put on the tray ends the lessons and the Learn screen at once.
+            if tray.background != nil { apply(machine.handle(.tray(occupied: !tray.isEmpty(frame.image)), at: now)) }
         }
     }
 

@@ -12,6 +12,8 @@ public struct LoopStatistics: Sendable {
     public private(set) var frames = 0
     /// Scans recorded whose model answer the catalogue could not map to a bin (stored under "other").
     public internal(set) var unmappedAnswers = 0
+    /// Quiz questions answered on Ready.
+    public internal(set) var quizAnswers = 0
 
     static let keep = 20_000
 

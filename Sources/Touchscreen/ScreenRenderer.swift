@@ -60,7 +60,15 @@ final class ScreenRenderer {
         case .ready:
             drawPicture(content.picture, layout: layout)
             drawCounts(content.counts, layout: layout, language: language)
-            drawPrompt(layout: layout, language: language)
+            drawBand(machine, layout: layout)
+            if machine.offersLearnScreen {
+                let rect = layout.learnButton
+                display.fill(rect, .panel, alpha: 230)
+                display.outline(rect, .accent, thickness: max(2, layout.unit / 2))
+                text.draw(texts[.learn, language], size: layout.bodySize, colour: .accent, in: rect.inset(by: layout.unit))
+            }
+        case .learn:
+            drawLearn(layout: layout, language: language)
         case .scanning:
             drawPicture(content.picture, layout: layout)
             display.fill(Rect(x: 0, y: 0, width: layout.width, height: layout.height), .black, alpha: 150)
@@ -104,6 +112,104 @@ final class ScreenRenderer {
                   in: Rect(x: band.x + 3 * u, y: band.y + 2 * u, width: band.width - 6 * u, height: 12 * u))
         text.draw(texts[.placeItem, language], size: layout.bodySize, colour: .white,
                   in: Rect(x: band.x + 3 * u, y: band.y + 15 * u, width: band.width - 6 * u, height: 7 * u))
+    }
+
+    /// Ready's lower band: the prompt, a lesson, a quiz question with the six bins, or its answer and reason.
+    private func drawBand(_ machine: ScreenMachine, layout: ScreenLayout) {
+        let language = machine.language
+        let u = layout.unit
+        switch machine.band {
+        case .prompt:
+            drawPrompt(layout: layout, language: language)
+        case .lesson(let index):
+            let lesson = machine.lessons[index]
+            let band = layout.promptBand
+            display.fill(band, .black, alpha: 200)
+            let iconSide = band.height - 6 * u
+            let icon = Rect(x: band.x + 3 * u, y: band.y + 3 * u, width: iconSide, height: iconSide)
+            drawIcon(lesson.category, in: icon)
+            let column = Rect(x: icon.maxX + 3 * u, y: band.y + 2 * u, width: band.maxX - icon.maxX - 6 * u, height: band.height - 4 * u)
+            text.draw(texts[.lessonTitle, language], size: layout.smallSize, colour: .accent,
+                      in: Rect(x: column.x, y: column.y, width: column.width, height: 6 * u), alignment: .leading)
+            text.draw(lesson.text[language], size: layout.bodySize, colour: .white,
+                      in: Rect(x: column.x, y: column.y + 6 * u, width: column.width, height: column.height - 6 * u),
+                      maxLines: 2, alignment: .leading)
+        case .question(let index):
+            let band = layout.quizBand
+            display.fill(band, .black, alpha: 215)
+            drawQuestionLine(machine.questions[index].question[language], layout: layout, language: language)
+            for (i, category) in WasteCategory.allCases.enumerated() {
+                let rect = layout.quizButton(i)
+                let info = catalogue.info(for: category)
+                let colour = Colour(hex: info.color) ?? .panel
+                display.fill(rect, colour)
+                let iconSide = min(rect.height * 45 / 100, rect.width / 2)
+                let icon = Rect(x: rect.centerX - iconSide / 2, y: rect.y + u, width: iconSide, height: iconSide)
+                drawIcon(category, in: icon)
+                text.draw(info.name[language], size: layout.smallSize, colour: colour.textColour,
+                          in: Rect(x: rect.x + u, y: icon.maxY, width: rect.width - 2 * u, height: rect.maxY - icon.maxY - u / 2), maxLines: 2)
+            }
+        case .answered(let index, let chosen):
+            let question = machine.questions[index]
+            let band = layout.quizBand
+            display.fill(band, .black, alpha: 215)
+            drawQuestionLine(question.question[language], layout: layout, language: language)
+            let right = chosen == question.answer
+            let info = catalogue.info(for: question.answer)
+            let row = Rect(x: band.x + 3 * u, y: band.y + 15 * u, width: band.width - 6 * u, height: 11 * u)
+            let verdict = texts[right ? .quizRight : .quizWrong, language]
+            let verdictWidth = min(row.width / 2, text.measure(verdict, size: layout.headingSize).width + 2 * u)
+            text.draw(verdict, size: layout.headingSize, colour: right ? Colour(red: 120, green: 220, blue: 140) : Colour(red: 255, green: 150, blue: 140),
+                      in: Rect(x: row.x, y: row.y, width: verdictWidth, height: row.height), alignment: .leading)
+            let chip = Rect(x: row.x + verdictWidth + 2 * u, y: row.y, width: min(row.width - verdictWidth - 2 * u, 60 * u), height: row.height)
+            let colour = Colour(hex: info.color) ?? .panel
+            display.fill(chip, colour)
+            let icon = Rect(x: chip.x + u, y: chip.y + u, width: chip.height - 2 * u, height: chip.height - 2 * u)
+            drawIcon(question.answer, in: icon)
+            text.draw(info.name[language], size: layout.bodySize, colour: colour.textColour,
+                      in: Rect(x: icon.maxX + 2 * u, y: chip.y, width: chip.maxX - icon.maxX - 3 * u, height: chip.height), alignment: .leading)
+            text.draw(question.reason[language], size: layout.bodySize, colour: .white,
+                      in: Rect(x: band.x + 3 * u, y: row.maxY + 2 * u, width: band.width - 6 * u, height: band.maxY - row.maxY - 4 * u),
+                      maxLines: 2, alignment: .leading)
+        }
+    }
+
+    /// The quiz band's first line: "Quiz" and the question.
+    private func drawQuestionLine(_ question: String, layout: ScreenLayout, language: Language) {
+        let u = layout.unit
+        let band = layout.quizBand
+        let title = texts[.quizTitle, language]
+        let titleWidth = text.measure(title, size: layout.smallSize).width + 3 * u
+        let row = Rect(x: band.x + 3 * u, y: band.y + 2 * u, width: band.width - 6 * u, height: 12 * u)
+        text.draw(title, size: layout.smallSize, colour: .accent, in: Rect(x: row.x, y: row.y, width: titleWidth, height: row.height),
+                  alignment: .leading)
+        text.draw(question, size: layout.headingSize, colour: .white,
+                  in: Rect(x: row.x + titleWidth, y: row.y, width: row.width - titleWidth, height: row.height), maxLines: 2, alignment: .leading)
+    }
+
+    /// The six bins, each with its colour, icon, name and the common items it takes.
+    private func drawLearn(layout: ScreenLayout, language: Language) {
+        let u = layout.unit
+        text.draw(texts[.learnTitle, language], size: layout.headingSize, colour: .accent,
+                  in: Rect(x: 4 * u, y: layout.languageToggle.maxY + u, width: layout.width - 8 * u, height: 11 * u))
+        let items = catalogue.items ?? []
+        for (i, category) in WasteCategory.allCases.enumerated() {
+            let rect = layout.learnCard(i)
+            let info = catalogue.info(for: category)
+            let colour = Colour(hex: info.color) ?? .panel
+            display.fill(rect, .panel)
+            let head = Rect(x: rect.x, y: rect.y, width: rect.width, height: min(14 * u, rect.height / 3))
+            display.fill(head, colour)
+            let icon = Rect(x: head.x + u, y: head.y + u, width: head.height - 2 * u, height: head.height - 2 * u)
+            drawIcon(category, in: icon)
+            text.draw(info.name[language], size: layout.bodySize, colour: colour.textColour,
+                      in: Rect(x: icon.maxX + 2 * u, y: head.y, width: head.maxX - icon.maxX - 3 * u, height: head.height), alignment: .leading)
+            let names = items.filter { $0.category == category }.prefix(8).map { $0.name[language] }
+            text.draw(names.joined(separator: language == .zh ? "、" : ", "), size: layout.smallSize, colour: .white,
+                      in: Rect(x: rect.x + 2 * u, y: head.maxY + u, width: rect.width - 4 * u, height: rect.maxY - head.maxY - 2 * u),
+                      maxLines: 5, alignment: .leading, verticallyCentered: false)
+        }
+        drawButton(texts[.back, language], in: layout.backButton, fill: .panel, layout: layout)
     }
 
     private func drawCounts(_ counts: [WasteCategory: Int], layout: ScreenLayout, language: Language) {

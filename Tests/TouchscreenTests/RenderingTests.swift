@@ -286,4 +286,60 @@ import Touchscreen
             #expect(h.loop.textOverflows.isEmpty, "clipped at \(width)x\(height): \(h.loop.textOverflows)")
         }
     }
+
+    @Test func lessonsQuizAndLearnAtBothSizesInBothLanguages() throws {
+        var settings = ScreenSettings()
+        settings.learningAfter = .zero
+        settings.lessonTime = .seconds(2)
+        settings.questionTime = .seconds(3600)
+        settings.answerTime = .seconds(3600)
+        let catalogue = try Self.catalogue()
+        for (width, height) in [(1280, 800), (800, 480)] {
+            let size = "\(width)x\(height)"
+            let layout = ScreenLayout(width: width, height: height)
+            let h = try ScreenHarness(camera: try replay("glass"), settings: settings, language: .en, size: (width, height))
+            ready(h)
+            h.step(until: { if case .lesson = $0.machine.band { true } else { false } }, "a lesson")
+            for language in ["en", "zh"] {
+                let shot = try h.screenshot("lesson-\(size)-\(language)")
+                #expect(shot.share(of: .white, in: layout.promptBand, tolerance: 40) > 0.01, "lesson text written")
+                #expect(shot.share(of: .accent, in: layout.learnButton.inset(by: 2), tolerance: 40) > 0.02, "Learn button")
+                h.tap(.toggleLanguage)
+            }
+            h.step(until: { if case .question = $0.machine.band { true } else { false } }, "a question")
+            guard case .question(let index) = h.loop.machine.band else { return }
+            for language in ["en", "zh"] {
+                let shot = try h.screenshot("quiz-\(size)-\(language)")
+                for (i, category) in WasteCategory.allCases.enumerated() {
+                    let colour = try #require(Colour(hex: catalogue.info(for: category).color))
+                    #expect(shot.share(of: colour, in: layout.quizButton(i)) > 0.3, "\(category) button")
+                }
+                h.tap(.toggleLanguage)
+            }
+            let question = h.loop.machine.questions[index]
+            h.tap(.answerQuiz(question.answer))
+            #expect(h.loop.machine.band == .answered(index, question.answer))
+            #expect(h.loop.statistics.quizAnswers == 1)
+            for language in ["en", "zh"] {
+                let shot = try h.screenshot("quiz-answered-\(size)-\(language)")
+                let colour = try #require(Colour(hex: catalogue.info(for: question.answer).color))
+                #expect(shot.share(of: colour, in: layout.quizBand) > 0.02, "the right bin's chip")
+                h.tap(.toggleLanguage)
+            }
+            h.tap(.learn)
+            #expect(h.loop.machine.screen == .learn)
+            for language in ["en", "zh"] {
+                let shot = try h.screenshot("learn-\(size)-\(language)")
+                for (i, category) in WasteCategory.allCases.enumerated() {
+                    let colour = try #require(Colour(hex: catalogue.info(for: category).color))
+                    #expect(shot.share(of: colour, in: layout.learnCard(i)) > 0.1, "\(category) card")
+                    #expect(shot.share(of: .white, in: layout.learnCard(i), tolerance: 40) > 0.005, "\(category) items written")
+                }
+                h.tap(.toggleLanguage)
+            }
+            h.tap(.back)
+            #expect(h.loop.machine.screen == .ready)
+            #expect(h.loop.textOverflows.isEmpty, "clipped at \(size): \(h.loop.textOverflows)")
+        }
+    }
 }
