@@ -62,6 +62,22 @@ enum CentralSchema {
             "CREATE TABLE server_settings (key \(.text) PRIMARY KEY NOT NULL, value \(.text) NOT NULL)",
         ],
         ["ALTER TABLE records ADD COLUMN asked \(.bool)"],
+        // Quiz answers from the kiosks (and, later, the resident page): what residents get wrong.
+        [
+            """
+            CREATE TABLE quiz_answers (
+                id \(.uuid) PRIMARY KEY NOT NULL,
+                kiosk \(.text) NOT NULL,
+                answered_at_ms \(.int64) NOT NULL,
+                received_at_ms \(.int64) NOT NULL,
+                question \(.text) NOT NULL,
+                answer \(.text) NOT NULL,
+                correct \(.bool) NOT NULL,
+                language \(.text) NOT NULL
+            )
+            """,
+            "CREATE INDEX quiz_answers_answered ON quiz_answers (answered_at_ms)",
+        ],
     ]
 
     /// Brings the schema up to date inside the caller's transaction, and answers the version it found.

@@ -115,6 +115,39 @@ public final class CentralStore: Sendable {
         }
     }
 
+    /// Stores quiz answers (all of one kiosk, already checked); one result per answer, in order.
+    public func ingest(quiz answers: [QuizAnswer], receivedAtMilliseconds now: Int64) async throws(CentralError) -> [BatchResponse.Result] {
+        guard !answers.isEmpty else { return [] }
+        return try await database.transaction { (db) throws(CentralError) -> [BatchResponse.Result] in
+            var inserted = Set<String>()
+            for start in stride(from: 0, to: answers.count, by: Self.recordsPerStatement) {
+                let values = answers[start..<min(start + Self.recordsPerStatement, answers.count)].map { a -> [SQLValue] in
+                    [.uuid(a.id), .text(a.kiosk), .integer(a.answeredAtMilliseconds), .integer(now), .text(a.question),
+                     .text(a.answer.rawValue), .bool(a.right), .text(a.language.rawValue)]
+                }
+                let returned = try await db.query("""
+                    INSERT INTO quiz_answers (id, kiosk, answered_at_ms, received_at_ms, question, answer, correct, language)
+                    VALUES \(SQL.rows(values)) ON CONFLICT (id) DO NOTHING RETURNING id
+                    """)
+                for row in returned { inserted.insert(try row.text(0)) }
+            }
+            return answers.map { .init(id: $0.id, status: inserted.remove($0.id.uuidString.lowercased()) != nil ? .accepted : .duplicate) }
+        }
+    }
+
+    /// Quiz answers held, per question: how often asked and how often answered right (the dashboard's "what
+    /// residents get wrong").
+    public func quizTotals(kiosk: String? = nil) async throws(CentralError) -> [String: (answered: Int, right: Int)] {
+        var sql: SQL = "SELECT question, COUNT(*), SUM(CASE WHEN correct THEN 1 ELSE 0 END) FROM quiz_answers"
+        if let kiosk { sql.append(" WHERE kiosk = \(bind: .text(kiosk))") }
+        sql.append(" GROUP BY question")
+        var totals: [String: (answered: Int, right: Int)] = [:]
+        for row in try await database.query(sql) {
+            totals[try row.text(0)] = (Int(try row.int(1)), Int(try row.int(2)))
+        }
+        return totals
+    }
+
     static func values(of r: ScanRecord, receivedAt now: Int64, encoder: JSONEncoder) throws(CentralError) -> [SQLValue] {
         let top: String
         do {

@@ -76,7 +76,10 @@ public struct Ingest: Sendable {
     public func store(_ batch: RecordBatch, from kiosk: String) async throws(Rejection) -> BatchResponse {
         try check(batch, from: kiosk)
         do {
-            return BatchResponse(results: try await store.ingest(batch.records, receivedAtMilliseconds: clock()))
+            let now = clock()
+            let records = try await store.ingest(batch.records, receivedAtMilliseconds: now)
+            let quiz = try await store.ingest(quiz: batch.quiz ?? [], receivedAtMilliseconds: now)
+            return BatchResponse(results: records + quiz)
         } catch .invalid(let message) {
             throw .badRequest(message)
         } catch {
@@ -100,6 +103,14 @@ public struct Ingest: Sendable {
                 throw .badRecord(r.id, "record \(i) (\(r.id)) has a top guess with a probability outside 0-1")
             }
         }
+        let quiz = batch.quiz ?? []
+        guard quiz.count <= RecordBatch.maximumRecords else {
+            throw .tooLarge("batch of \(quiz.count) quiz answers; at most \(RecordBatch.maximumRecords)")
+        }
+        if let other = quiz.first(where: { $0.kiosk != kiosk }) {
+            throw .forbidden("quiz answer \(other.id) belongs to \(other.kiosk), not \(kiosk)")
+        }
+        if let bad = quiz.first(where: { $0.problem != nil }), let problem = bad.problem { throw .badRecord(bad.id, problem) }
     }
 
     /// The id of the record a decoding error is inside (`records[i]…`), when that record's id itself is readable.
@@ -111,14 +122,16 @@ public struct Ingest: Sendable {
         @unknown default: return nil
         }
         let path = context.codingPath
-        guard path.count >= 2, path[0].stringValue == "records", let index = path[1].intValue else { return nil }
+        guard path.count >= 2, path[0].stringValue == "records" || path[0].stringValue == "quiz", let index = path[1].intValue
+        else { return nil }
         struct IDs: Decodable {
             struct Record: Decodable { var id: UUID? }
             var records: [Record]
+            var quiz: [Record]?
         }
-        guard let ids = try? WireJSON.decoder().decode(IDs.self, from: Data(body)), ids.records.indices.contains(index)
-        else { return nil }
-        return ids.records[index].id
+        guard let ids = try? WireJSON.decoder().decode(IDs.self, from: Data(body)) else { return nil }
+        let list = path[0].stringValue == "records" ? ids.records : ids.quiz ?? []
+        return list.indices.contains(index) ? list[index].id : nil
     }
 
     /// DecodingError in one line, naming the field.

@@ -2,6 +2,8 @@
 public protocol ScanRecordSink {
     /// Stores a record durably; returns it with the fields the store assigns (sequence).
     func append(_ record: ScanRecord) throws -> ScanRecord
+    /// Stores a quiz answer durably.
+    func append(_ answer: QuizAnswer) throws
     /// Records per category captured at or after `since` (milliseconds since 1970).
     func counts(sinceMilliseconds since: Int64) throws -> [WasteCategory: Int]
 }

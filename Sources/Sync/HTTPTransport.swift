@@ -110,7 +110,8 @@ public final class CurlTransport: RecordTransport {
         guard (200..<300).contains(status) else {
             let error = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response))
             let message = error?.error ?? String(decoding: response.prefix(200), as: UTF8.self)
-            if status == 400, let id = error?.record, batch.records.contains(where: { $0.id == id }) {
+            if status == 400, let id = error?.record,
+               batch.records.contains(where: { $0.id == id }) || (batch.quiz ?? []).contains(where: { $0.id == id }) {
                 throw .recordRefused(id, message: message)
             }
             throw .server(status: status, message: message)
@@ -121,7 +122,7 @@ public final class CurlTransport: RecordTransport {
         } catch {
             throw .badResponse("\(error)")
         }
-        let sent = Set(batch.records.map(\.id))
+        let sent = Set(batch.records.map(\.id) + (batch.quiz ?? []).map(\.id))
         guard answer.results.allSatisfy({ sent.contains($0.id) }) else {
             throw .badResponse("it answered for records that were not sent")
         }

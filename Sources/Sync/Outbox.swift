@@ -48,10 +48,11 @@ public final class Outbox {
             try record(.lastAttempt, WallClock.iso8601(milliseconds: now()))
             while true {
                 let batch = try pending()
-                if batch.isEmpty { break }
+                let quiz = try storage { () throws(StoreError) in try store.pendingQuiz(limit: batchSize) }
+                if batch.isEmpty && quiz.isEmpty { break }
                 let answer: BatchResponse
                 do throws(SyncError) {
-                    answer = try transport.send(RecordBatch(kiosk: kiosk, records: batch))
+                    answer = try transport.send(RecordBatch(kiosk: kiosk, records: batch, quiz: quiz.isEmpty ? nil : quiz))
                 } catch {
                     if case .server(413, _) = error, batchSize > 1 {
                         batchSize = max(1, batchSize / 2)  // a body too large for the server: smaller batches
@@ -68,13 +69,14 @@ public final class Outbox {
                 let held = answer.results.map(\.id)
                 try storage { () throws(StoreError) in try store.markSynced(held, atMilliseconds: now()) }
                 report.batches += 1
-                report.sent += batch.count
+                report.sent += batch.count + quiz.count
                 report.accepted += answer.accepted
                 report.duplicates += answer.duplicates
                 let remaining = (try? store.pendingCount()) ?? 0
                 progress(report, remaining)
-                if held.count < batch.count {
-                    throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records")
+                if held.count < batch.count + quiz.count {
+                    // An older server ignores quiz answers: they stay pending, kept, until it is updated.
+                    throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records and \(quiz.count) quiz answers")
                 }
             }
             try record(.lastSuccess, WallClock.iso8601(milliseconds: now()))

@@ -53,6 +53,22 @@ public final class RecordStore {
         ALTER TABLE records ADD COLUMN refused_at_ms INTEGER;
         ALTER TABLE records ADD COLUMN refusal TEXT;
         """,
+        // Quiz answers given at the kiosk: synced, refused and purged like records.
+        """
+        CREATE TABLE quiz_answers (
+            id TEXT PRIMARY KEY NOT NULL,
+            kiosk TEXT NOT NULL,
+            answered_at_ms INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            synced_at_ms INTEGER,
+            refused_at_ms INTEGER,
+            refusal TEXT
+        );
+        CREATE INDEX quiz_answers_pending ON quiz_answers(answered_at_ms) WHERE synced_at_ms IS NULL;
+        """,
     ]
 
     /// Opens (creating when needed) the store in `dataDirectory`.
@@ -99,16 +115,32 @@ public final class RecordStore {
         return stored
     }
 
-    /// Marks records as held by the server; returns how many were pending.
+    /// Stores a quiz answer; durable when this returns. Storing the same id twice keeps the first.
+    public func append(_ answer: QuizAnswer) throws(StoreError) {
+        try db.prepare("""
+            INSERT INTO quiz_answers (id, kiosk, answered_at_ms, question, answer, correct, language)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+            """).run([
+                .text(answer.id.uuidString.lowercased()), .text(answer.kiosk), .integer(answer.answeredAtMilliseconds),
+                .text(answer.question), .text(answer.answer.rawValue), .integer(answer.right ? 1 : 0), .text(answer.language.rawValue),
+            ])
+    }
+
+    /// Marks records and quiz answers as held by the server; returns how many were pending.
     @discardableResult
     public func markSynced(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) -> Int {
         guard !ids.isEmpty else { return 0 }
         return try db.transaction { () throws(StoreError) -> Int in
-            let statement = try db.prepare("UPDATE records SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
+            let records = try db.prepare("UPDATE records SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
+            let quiz = try db.prepare("UPDATE quiz_answers SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
             var changed = 0
             for id in ids {
-                try statement.run([.integer(now), .text(id.uuidString.lowercased())])
+                try records.run([.integer(now), .text(id.uuidString.lowercased())])
                 changed += db.changes
+                if db.changes == 0 {
+                    try quiz.run([.integer(now), .text(id.uuidString.lowercased())])
+                    changed += db.changes
+                }
             }
             return changed
         }
@@ -119,7 +151,9 @@ public final class RecordStore {
     @discardableResult
     public func adoptPending(kiosk: String) throws(StoreError) -> Int {
         try db.prepare("UPDATE records SET kiosk = ? WHERE synced_at_ms IS NULL AND kiosk <> ?").run([.text(kiosk), .text(kiosk)])
-        return db.changes
+        let records = db.changes
+        try db.prepare("UPDATE quiz_answers SET kiosk = ? WHERE synced_at_ms IS NULL AND kiosk <> ?").run([.text(kiosk), .text(kiosk)])
+        return records + db.changes
     }
 
     /// Sets a pending record aside because the server refused it, with the server's reason; it stays on the kiosk
@@ -130,6 +164,11 @@ public final class RecordStore {
             UPDATE records SET refused_at_ms = ?, refusal = ?
             WHERE id = ? AND synced_at_ms IS NULL AND refused_at_ms IS NULL
             """).run([.integer(now), .text(reason), .text(id.uuidString.lowercased())])
+        if db.changes == 1 { return true }
+        try db.prepare("""
+            UPDATE quiz_answers SET refused_at_ms = ?, refusal = ?
+            WHERE id = ? AND synced_at_ms IS NULL AND refused_at_ms IS NULL
+            """).run([.integer(now), .text(reason), .text(id.uuidString.lowercased())])
         return db.changes == 1
     }
 
@@ -138,7 +177,10 @@ public final class RecordStore {
     public func retryRefused() throws(StoreError) -> Int {
         try db.prepare("UPDATE records SET refused_at_ms = NULL, refusal = NULL WHERE synced_at_ms IS NULL AND refused_at_ms IS NOT NULL")
             .run()
-        return db.changes
+        let records = db.changes
+        try db.prepare("UPDATE quiz_answers SET refused_at_ms = NULL, refusal = NULL WHERE synced_at_ms IS NULL AND refused_at_ms IS NOT NULL")
+            .run()
+        return records + db.changes
     }
 
     public func markExported(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) {
@@ -153,7 +195,9 @@ public final class RecordStore {
     public func purgeSynced(nowMilliseconds now: Int64, retention: Duration = RecordStore.retention) throws(StoreError) -> Int {
         let cutoff = now - retention.components.seconds * 1000
         try db.prepare("DELETE FROM records WHERE synced_at_ms IS NOT NULL AND synced_at_ms < ?").run([.integer(cutoff)])
-        return db.changes
+        let records = db.changes
+        try db.prepare("DELETE FROM quiz_answers WHERE synced_at_ms IS NOT NULL AND synced_at_ms < ?").run([.integer(cutoff)])
+        return records + db.changes
     }
 
     public func setState(_ key: SyncStateKey, _ value: String) throws(StoreError) {
@@ -168,11 +212,36 @@ public final class RecordStore {
         try records(where: "synced_at_ms IS NULL AND refused_at_ms IS NULL ORDER BY sequence LIMIT ?", [.integer(Int64(limit))])
     }
 
-    /// How many records are pending (cheaper than `summary`, for a push's progress).
+    /// The oldest pending quiz answers (refused ones are set aside).
+    public func pendingQuiz(limit: Int) throws(StoreError) -> [QuizAnswer] {
+        try quizAnswers(where: "synced_at_ms IS NULL AND refused_at_ms IS NULL ORDER BY answered_at_ms, id LIMIT ?", [.integer(Int64(limit))])
+    }
+
+    /// Every quiz answer held, oldest first.
+    public func allQuiz() throws(StoreError) -> [QuizAnswer] {
+        try quizAnswers(where: "1 ORDER BY answered_at_ms, id", [])
+    }
+
+    private func quizAnswers(where clause: String, _ values: [SQLiteStatement.Value]) throws(StoreError) -> [QuizAnswer] {
+        var result: [QuizAnswer] = []
+        try db.prepare("SELECT id, kiosk, answered_at_ms, question, answer, correct, language FROM quiz_answers WHERE \(clause)")
+            .query(values) { (row) throws(StoreError) in
+                guard let id = UUID(uuidString: row.text(0)), let answer = WasteCategory(rawValue: row.text(4)),
+                    let language = Language(rawValue: row.text(6))
+                else { throw StoreError(path: path, reason: "quiz answer \(row.text(0)) is damaged") }
+                result.append(QuizAnswer(id: id, kiosk: row.text(1), answeredAtMilliseconds: row.integer(2), question: row.text(3),
+                                         answer: answer, right: row.integer(5) != 0, language: language))
+            }
+        return result
+    }
+
+    /// How many records and quiz answers are pending (cheaper than `summary`, for a push's progress).
     public func pendingCount() throws(StoreError) -> Int {
         var count = 0
-        try db.prepare("SELECT COUNT(*) FROM records WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL")
-            .query { row in count = Int(row.integer(0)) }
+        try db.prepare("""
+            SELECT (SELECT COUNT(*) FROM records WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL)
+                 + (SELECT COUNT(*) FROM quiz_answers WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL)
+            """).query { row in count = Int(row.integer(0)) }
         return count
     }
 

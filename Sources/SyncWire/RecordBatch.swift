@@ -5,7 +5,7 @@ import Foundation
 #endif
 import KioskCore
 
-/// `POST /api/v1/records`: a kiosk's batch of scan records. The record ids are the idempotency keys.
+/// `POST /api/v1/records`: a kiosk's batch of scan records and quiz answers. Their ids are the idempotency keys.
 public struct RecordBatch: Sendable, Equatable, Codable {
     /// The most records one request may carry.
     public static let maximumRecords = 500
@@ -14,10 +14,14 @@ public struct RecordBatch: Sendable, Equatable, Codable {
 
     public var kiosk: String
     public var records: [ScanRecord]
+    /// Quiz answers given at the kiosk (at most `maximumRecords`); absent from older kiosks. The server answers
+    /// for them in the same `results`, by id.
+    public var quiz: [QuizAnswer]?
 
-    public init(kiosk: String, records: [ScanRecord]) {
+    public init(kiosk: String, records: [ScanRecord], quiz: [QuizAnswer]? = nil) {
         self.kiosk = kiosk
         self.records = records
+        self.quiz = quiz
     }
 }
 

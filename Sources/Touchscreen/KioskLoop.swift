@@ -299,7 +299,8 @@ public final class KioskLoop {
 
     private func recordQuiz(_ outcome: QuizOutcome) {
         statistics.quizAnswers += 1
-        logger.info("quiz \(outcome.question): answered \(outcome.answer.rawValue) (\(outcome.right ? "right" : "wrong"), \(outcome.language.rawValue))")
+        records.submit(QuizAnswer(kiosk: configuration.kiosk, answeredAtMilliseconds: WallClock.nowMilliseconds,
+                                  question: outcome.question, answer: outcome.answer, right: outcome.right, language: outcome.language))
     }
 
     /// On Ready, shows each new camera frame and now and then teaches the tray background.

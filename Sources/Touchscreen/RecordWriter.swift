@@ -23,10 +23,16 @@ public final class RecordWriter: Sendable {
         public var stored: Int
     }
 
-    /// A record waiting to be stored, with the frame its thumbnail is made from (when thumbnails are on).
-    private struct Pending: Sendable {
-        var record: ScanRecord
-        var thumbnailSource: RGBImage?
+    /// A record waiting to be stored: a scan, with the frame its thumbnail is made from (when thumbnails are
+    /// on), or a quiz answer.
+    private enum Pending: Sendable {
+        case scan(ScanRecord, thumbnailSource: RGBImage?)
+        case quiz(QuizAnswer)
+
+        var category: WasteCategory? {
+            if case .scan(let record, _) = self { return record.category }
+            return nil
+        }
     }
 
     private struct Shared {
@@ -62,7 +68,7 @@ public final class RecordWriter: Sendable {
     /// in the record.
     public func submit(_ record: ScanRecord, thumbnailFrom image: RGBImage? = nil) {
         let failing = shared.withLock { s in
-            s.queue.append(Pending(record: record, thumbnailSource: image))
+            s.queue.append(.scan(record, thumbnailSource: image))
             s.snapshot.waiting = s.queue.count
             // Counted at once so the Ready screen is right even before the disk write finishes.
             s.snapshot.todayCounts[record.category, default: 0] += 1
@@ -70,6 +76,17 @@ public final class RecordWriter: Sendable {
             return false
         }
         // While the store fails, the retry schedule decides; new records must not hurry it into a faster backoff.
+        if !failing { worker.wake() }
+    }
+
+    /// Queues a quiz answer, stored in order with the scans.
+    public func submit(_ answer: QuizAnswer) {
+        let failing = shared.withLock { s in
+            s.queue.append(.quiz(answer))
+            s.snapshot.waiting = s.queue.count
+            if case .failing = s.snapshot.health { return true }
+            return false
+        }
         if !failing { worker.wake() }
     }
 
@@ -105,13 +122,17 @@ public final class RecordWriter: Sendable {
             var wrote = false
             var failed = false
             while let pending = shared.withLock({ $0.queue.first }) {
-                var record = pending.record
-                if let image = pending.thumbnailSource, record.thumbnail == nil {
-                    let small = Resampler.resizeShorterSide(image, to: 96)
-                    record.thumbnail = (try? encoder.encode(small, quality: 75, destination: "thumbnail")).map { Data($0) }
-                }
                 do {
-                    _ = try sink!.append(record)
+                    switch pending {
+                    case .scan(var record, let image):
+                        if let image, record.thumbnail == nil {
+                            let small = Resampler.resizeShorterSide(image, to: 96)
+                            record.thumbnail = (try? encoder.encode(small, quality: 75, destination: "thumbnail")).map { Data($0) }
+                        }
+                        _ = try sink!.append(record)
+                    case .quiz(let answer):
+                        try sink!.append(answer)
+                    }
                     wrote = true
                     shared.withLock { s in
                         s.queue.removeFirst()
@@ -132,7 +153,9 @@ public final class RecordWriter: Sendable {
                     let counts = try current.counts(sinceMilliseconds: startOfDay())
                     shared.withLock { s in
                         // Under one lock with the queue, so a record submitted meanwhile is neither lost nor counted twice.
-                        let waiting = s.queue.reduce(into: [WasteCategory: Int]()) { $0[$1.record.category, default: 0] += 1 }
+                        let waiting = s.queue.reduce(into: [WasteCategory: Int]()) { counts, pending in
+                            if let category = pending.category { counts[category, default: 0] += 1 }
+                        }
                         s.snapshot.todayCounts = counts.merging(waiting, uniquingKeysWith: +)
                         if s.snapshot.health != .ok { logger.info("record store ok") }
                         s.snapshot.health = .ok

@@ -16,6 +16,32 @@ import Testing
     }
 
     @Test(arguments: Backend.available)
+    func quizAnswersAreStoredOnceAndCountedPerQuestion(_ backend: Backend) async throws {
+        let database = try await FreshDatabase.make(backend)
+        var made: [QuizAnswer] = []
+        for i in 0..<5 {
+            let kiosk = i < 4 ? "station-1" : "station-2"
+            let question = i % 2 == 0 ? "battery" : "big-bone"
+            let right = i % 2 == 0 || i == 3
+            made.append(QuizAnswer(kiosk: kiosk, answeredAtMilliseconds: Self.end - Int64(i), question: question,
+                                   answer: .hazardous, right: right, language: .zh))
+        }
+        let answers = made
+        try await database.store().whileRunning { store in
+            let first = try await store.ingest(quiz: Array(answers[0..<4]), receivedAtMilliseconds: Self.end)
+            #expect(first.map(\.status) == [.accepted, .accepted, .accepted, .accepted])
+            let again = try await store.ingest(quiz: Array(answers[2...]), receivedAtMilliseconds: Self.end)
+            #expect(again.map(\.status) == [.duplicate, .duplicate, .accepted])
+            let totals = try await store.quizTotals()
+            #expect(totals["battery"]?.answered == 3 && totals["battery"]?.right == 3)
+            #expect(totals["big-bone"]?.answered == 2 && totals["big-bone"]?.right == 1)
+            let one = try await store.quizTotals(kiosk: "station-2")
+            #expect(one.count == 1 && one["battery"]?.answered == 1)
+        }
+        await database.remove()
+    }
+
+    @Test(arguments: Backend.available)
     func takenNamesAndMissingOperatorsAreDomainAnswers(_ backend: Backend) async throws {
         let database = try await FreshDatabase.make(backend)
         try await database.store().whileRunning { store in
@@ -97,13 +123,13 @@ import Testing
             case .postgres: try await db.execute("UPDATE kiosk_schema SET version = 99")
             }
         }
-        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 3)) {
+        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 4)) {
             try await database.store().whileRunning { _ in }
         }
         await database.remove()
     }
 
-    /// A file made by the server before the store was rewritten (its DDL frozen here) opens at version 3 with
+    /// A file made by the server before the store was rewritten (its DDL frozen here, version 3) opens upgraded with
     /// the same columns and indexes as a fresh one, and its records count the same.
     @Test func aVersionThreeFileUpgradesInPlace() async throws {
         let old = try await FreshDatabase.make(.sqlite), fresh = try await FreshDatabase.make(.sqlite)
@@ -152,7 +178,7 @@ import Testing
             return lines
         }
         let upgradedSchema = try schema(old.location), freshSchema = try schema(fresh.location)
-        #expect(upgradedSchema.first == "version 3")
+        #expect(upgradedSchema.first == "version 4", "upgraded to the newest schema (quiz answers are version 4)")
         #expect(upgradedSchema == freshSchema)
         #expect(upgradedSchema.count > 40)
         await old.remove()

@@ -296,6 +296,46 @@ class SyncTest(unittest.TestCase):
         self.assertIn("0 new on the server, 1200 it already had", result.stdout)
         w.assert_exactly_once()
 
+    def test_quiz_answers_sync_with_the_records_exactly_once(self):
+        w = World(self)
+        w.enroll(w.port)
+        subprocess.run([WRITER, w.data, "7", w.name, "0", "12"], check=True, stdout=subprocess.DEVNULL)
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            kiosk_quiz = {r[0].lower(): (r[1], r[2], r[3]) for r in c.execute("SELECT id, question, answer, correct FROM quiz_answers")}
+        self.assertEqual(len(kiosk_quiz), 12)
+        # One answer the server cannot take (an older kiosk's damaged row): set aside, kept, the others go.
+        bad = "00000000-0000-4000-9000-00000000dead"
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            c.execute("INSERT INTO quiz_answers (id, kiosk, answered_at_ms, question, answer, correct, language) "
+                      "VALUES (?, ?, 1, 'Not An Id', 'other', 0, 'en')", (bad, w.name))
+        result = w.sync("--batch-size", "5")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            refusal = c.execute("SELECT refusal FROM quiz_answers WHERE id = ?", (bad,)).fetchone()[0]
+        self.assertIn("not a quiz question id", refusal)
+        w.assert_exactly_once()
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            self.assertEqual(c.execute("SELECT COUNT(*) FROM quiz_answers WHERE synced_at_ms IS NULL").fetchone()[0], 1,
+                             "only the refused one is not synced")
+        sql = f"SELECT id, question, answer, CASE WHEN correct THEN 1 ELSE 0 END FROM quiz_answers WHERE kiosk = '{w.name}'"
+        if w.database.startswith("sqlite:"):
+            with sqlite3.connect(w.database[len("sqlite:"):]) as c:
+                rows = list(c.execute(sql))
+        else:
+            rows = [line.split("|") for line in psql(w.database, sql).split()]  # psql -tA: columns split by |
+        server = {str(r[0]).lower(): (r[1], r[2], int(r[3])) for r in rows}
+        self.assertEqual(server, kiosk_quiz, "the server holds exactly the kiosk's quiz answers")
+        # Delivered again (the kiosk forgot it had): duplicates, nothing counted twice.
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            c.execute("UPDATE quiz_answers SET synced_at_ms = NULL WHERE refused_at_ms IS NULL")
+        result = w.sync()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        if w.database.startswith("sqlite:"):
+            with sqlite3.connect(w.database[len("sqlite:"):]) as c:
+                self.assertEqual(c.execute("SELECT COUNT(*) FROM quiz_answers").fetchone()[0], 12)
+        else:
+            self.assertEqual(psql(w.database, "SELECT COUNT(*) FROM quiz_answers").strip(), "12")
+
     def test_server_down_then_back(self):
         w = World(self)
         w.enroll(w.port)
@@ -491,7 +531,17 @@ class SyncTest(unittest.TestCase):
                     "top": [], "model_version": "t", "language": "en"}
 
         batch = lambda records: json.dumps({"kiosk": "station-7", "records": records}).encode()  # noqa: E731
+
+        def quiz(i, **change):
+            return {"id": f"00000000-0000-4000-9000-{i:012d}", "kiosk": "station-7", "answered_at_ms": 1,
+                    "question": "battery", "answer": "hazardous", "right": True, "language": "zh", **change}
+
+        with_quiz = lambda answers: json.dumps({"kiosk": "station-7", "records": [], "quiz": answers}).encode()  # noqa: E731
         cases = [
+            (post(with_quiz([quiz(1, kiosk="station-9")])), 403, "station-9"),
+            (post(with_quiz([quiz(1), quiz(2, question="Not An Id")])), 400, "not a quiz question id"),
+            (post(with_quiz([quiz(1), quiz(3, answer="compost")])), 400, "compost"),
+            (post(with_quiz([quiz(i) for i in range(501)])), 413, "at most 500"),
             (post(b"{not json"), 400, "malformed"),
             (post(batch([record(1), record(2, category="plutonium")])), 400, "plutonium"),
             (post(batch([record(i) for i in range(501)])), 413, "at most 500"),
@@ -508,6 +558,8 @@ class SyncTest(unittest.TestCase):
             (post(batch([record(1), {**record(3), "confidence": 5.0}])), "00000000-0000-4000-8000-000000000003"),
             (post(batch([record(1), {**record(4), "id": "not-a-uuid"}])), None),  # its id unreadable: not named
             (post(b"{not json"), None),
+            (post(with_quiz([quiz(1), quiz(2, question="Not An Id")])), "00000000-0000-4000-9000-000000000002"),
+            (post(with_quiz([quiz(1), quiz(3, answer="compost")])), "00000000-0000-4000-9000-000000000003"),
         ]
         for (status, body), record_id in named:
             self.assertEqual(status, 400, body)
@@ -519,6 +571,9 @@ class SyncTest(unittest.TestCase):
         status, body = post(batch([record(1), record(2)]))
         self.assertEqual(status, 200)
         self.assertEqual([r["status"] for r in body["results"]], ["accepted", "accepted"])
+        status, body = post(with_quiz([quiz(1), quiz(1)]))
+        self.assertEqual(status, 200)
+        self.assertEqual([r["status"] for r in body["results"]], ["accepted", "duplicate"], "one answer counted once")
 
     def test_a_record_the_server_refuses_is_set_aside_and_the_others_go(self):
         w = World(self)

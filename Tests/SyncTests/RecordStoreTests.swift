@@ -100,6 +100,33 @@ struct RecordStoreTests {
         #expect(try store.summary().refused == 0)
     }
 
+    @Test func quizAnswersArePendingSyncedRefusedAdoptedAndPurgedLikeRecords() throws {
+        let dir = try temporaryFolder("quiz")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try RecordStore(dataDirectory: dir)
+        let answers = (0..<3).map { i in
+            QuizAnswer(kiosk: "host", answeredAtMilliseconds: 1_000 + Int64(i), question: "battery", answer: i == 0 ? .kitchen : .hazardous,
+                       right: i != 0, language: .en)
+        }
+        for a in answers { try store.append(a) }
+        try store.append(answers[0])  // stored twice: kept once
+        #expect(try store.allQuiz() == answers)
+        #expect(try store.pendingCount() == 3)
+        #expect(try store.adoptPending(kiosk: "station-1") == 3)
+        #expect(try store.pendingQuiz(limit: 10).allSatisfy { $0.kiosk == "station-1" })
+        #expect(try store.markRefused(answers[2].id, reason: "bad", atMilliseconds: 5))
+        #expect(try store.pendingQuiz(limit: 10).map(\.id) == [answers[0].id, answers[1].id])
+        #expect(try store.markSynced([answers[0].id], atMilliseconds: 10) == 1)
+        #expect(try store.pendingQuiz(limit: 10).map(\.id) == [answers[1].id])
+        #expect(try store.retryRefused() == 1)
+        #expect(try store.pendingCount() == 2)
+        // Synced ones go after the retention; pending ones never.
+        #expect(try store.purgeSynced(nowMilliseconds: 10 + RecordStore.retention.components.seconds * 1000 + 1) == 1)
+        #expect(try store.allQuiz().map(\.id) == [answers[1].id, answers[2].id])
+        // Reopened: all still there.
+        #expect(try RecordStore(dataDirectory: dir).allQuiz().count == 2)
+    }
+
     @Test func stateCountsAndAdoption() throws {
         let folder = try temporaryFolder("store")
         defer { try? FileManager.default.removeItem(atPath: folder) }

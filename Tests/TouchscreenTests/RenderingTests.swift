@@ -4,6 +4,7 @@ import Imaging
 import Inference
 import KioskCore
 import Screens
+import Sync
 import Testing
 import Touchscreen
 
@@ -320,6 +321,11 @@ import Touchscreen
             h.tap(.answerQuiz(question.answer))
             #expect(h.loop.machine.band == .answered(index, question.answer))
             #expect(h.loop.statistics.quizAnswers == 1)
+            // The answer is a record in the kiosk's store, to be synced like the scans.
+            _ = h.recordsClock.waitForPasses(upTo: 20, timeout: .seconds(10)) { h.records.snapshot.stored >= 1 }
+            let stored = try RecordStore(dataDirectory: h.dataDirectory).pendingQuiz(limit: 10)
+            #expect(stored.map(\.question) == [question.id])
+            #expect(stored.first?.right == true && stored.first?.answer == question.answer && stored.first?.kiosk == "test-kiosk")
             for language in ["en", "zh"] {
                 let shot = try h.screenshot("quiz-answered-\(size)-\(language)")
                 let colour = try #require(Colour(hex: catalogue.info(for: question.answer).color))

@@ -23,6 +23,11 @@ final class FlakyStore: ScanRecordSink {
         return try store.append(record)
     }
 
+    func append(_ answer: QuizAnswer) throws {
+        if Self.broken.withLock({ $0 }) { throw HarnessError("disk I/O error (injected)") }
+        try store.append(answer)
+    }
+
     func counts(sinceMilliseconds since: Int64) throws -> [WasteCategory: Int] {
         try store.counts(sinceMilliseconds: since)
     }
