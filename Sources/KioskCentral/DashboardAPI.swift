@@ -18,8 +18,11 @@ struct DashboardAPI: Sendable {
     let sessions = Sessions()
     let limiter = LoginLimiter()
     let checker: PasswordChecker
+    /// The catalogue's quiz (texts and bins of the questions), for the quiz section.
+    let quiz: [QuizQuestion]
 
-    init(store: CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger) {
+    init(store: CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger, quiz: [QuizQuestion] = []) {
+        self.quiz = quiz
         self.store = store
         self.calendar = calendar
         self.secureCookies = secureCookies
@@ -143,8 +146,11 @@ struct DashboardAPI: Sendable {
             var query = try Self.statsQuery(request, calendar: calendar)
             if let kiosk { query.kiosk = try Self.kioskName(kiosk) }
             let statistics = try await read(query)
+            let kioskFilter = query.kiosk
+            let totals = try await storage { () async throws(CentralError) in try await store.quizTotals(kiosk: kioskFilter) }
             return html(.ok, DashboardPage.dashboard(statistics, language: language, operatorName: session.operatorName,
-                                                     csrf: session.csrf, kioskNames: statistics.allKiosks))
+                                                     csrf: session.csrf, kioskNames: statistics.allKiosks,
+                                                     quiz: QuizReport(totals: totals, catalogue: quiz)))
         } catch let problem as Problem {
             return html(problem.status, DashboardPage.document(title: "\(problem.status.code)", language: language,
                                                                body: "<main><section><p class=\"error\" id=\"error\">\(HTML.escape(problem.message))</p><p><a href=\"/dashboard\">/dashboard</a></p></section></main>"))

@@ -43,7 +43,8 @@ enum DashboardPage {
         return document(title: t("signin"), language: language, body: body)
     }
 
-    static func dashboard(_ s: FleetStatistics, language: Language, operatorName: String, csrf: String, kioskNames: [String]) -> String {
+    static func dashboard(_ s: FleetStatistics, language: Language, operatorName: String, csrf: String, kioskNames: [String],
+                          quiz: QuizReport? = nil) -> String {
         let t = { DashboardText.text($0, language) }
         let other: Language = language == .zh ? .en : .zh
         let filter = "from=\(s.from)&to=\(s.to)" + (s.kiosk.map { "&kiosk=\(HTML.query($0))" } ?? "")
@@ -112,8 +113,40 @@ enum DashboardPage {
                 <td>\(HTML.escape(a.label))</td><td class="n">\(HTML.number(a.answers))</td><td class="n">\(HTML.number(a.corrected))\(share)</td><td>\(to)</td></tr>
                 """
         }
-        body += "</table></div></section></main>"
+        body += "</table></div></section>"
+        if let quiz { body += quizSection(quiz, language: language) }
+        body += "</main>"
         return document(title: t("title"), language: language, body: body)
+    }
+
+    /// The quiz: mastery per bin, then the questions residents get wrong most.
+    static func quizSection(_ quiz: QuizReport, language: Language) -> String {
+        let t = { DashboardText.text($0, language) }
+        var body = "<section><h2>\(t("quiz"))</h2>"
+        guard !quiz.isEmpty else { return body + "<p id=\"quiz-none\">\(t("no_quiz"))</p></section>" }
+        body += """
+            <div class="scroll"><table id="quiz-bins"><tr><th>\(t("bin"))</th><th class="n">\(t("answered"))</th>
+            <th class="n">\(t("right"))</th><th>\(t("mastery"))</th></tr>
+            """
+        for b in quiz.bins {
+            body += """
+                <tr data-bin="\(b.bin.rawValue)" data-answered="\(b.answered)" data-right="\(b.right)" data-mastery="\(b.mastery.rawValue)">
+                <td>\(HTML.escape(DashboardText.bin(b.bin.rawValue, language)))</td><td class="n">\(HTML.number(b.answered))</td>
+                <td class="n">\(HTML.percent(Double(b.right) / Double(max(1, b.answered))))</td><td>\(HTML.escape(b.mastery.name[language]))</td></tr>
+                """
+        }
+        body += """
+            </table></div><h2>\(t("quiz_hardest"))</h2><div class="scroll"><table id="quiz-questions"><tr><th>\(t("question"))</th>
+            <th>\(t("bin"))</th><th class="n">\(t("answered"))</th><th class="n">\(t("right"))</th></tr>
+            """
+        for q in quiz.questions.prefix(20) {
+            body += """
+                <tr data-question="\(HTML.escape(q.question))" data-answered="\(q.answered)" data-right="\(q.right)">
+                <td>\(HTML.escape(q.text?[language] ?? q.question))</td><td>\(q.bin.map { HTML.escape(DashboardText.bin($0.rawValue, language)) } ?? "–")</td>
+                <td class="n">\(HTML.number(q.answered))</td><td class="n">\(HTML.percent(q.share))</td></tr>
+                """
+        }
+        return body + "</table></div><p class=\"note\">\(HTML.escape(t("quiz_note")))</p></section>"
     }
 
     private static func card(_ id: String, _ title: String, _ value: Int) -> String {

@@ -13,6 +13,15 @@ enum DashboardText {
 
     private static let texts: [String: (zh: String, en: String)] = [
         "title": ("垃圾分类站 · 运营统计", "Sorting stations · operations"),
+        "quiz": ("居民小测验", "Residents' quiz"),
+        "no_quiz": ("还没有测验答题记录", "No quiz answers yet"),
+        "bin": ("分类", "Bin"),
+        "answered": ("答题数", "Answered"),
+        "right": ("答对率", "Right"),
+        "mastery": ("掌握程度", "Mastery"),
+        "question": ("题目", "Question"),
+        "quiz_hardest": ("最容易答错的题目", "What residents get wrong most"),
+        "quiz_note": ("全部时间的答题（不受日期筛选影响）；掌握程度：答对率 ≥ 80% 精通，≥ 60% 熟练，其余需加强。", "All answers held (the date filter does not apply); mastery: ≥ 80% right is mastered, ≥ 60% proficient, otherwise needs work."),
         "signin": ("登录", "Sign in"),
         "name": ("用户名", "Name"),
         "password": ("密码", "Password"),

@@ -73,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
         ResidentAPI(catalogue: loaded, classifies: classifier != nil).add(to: router)
-        DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger).add(to: router)
+        DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger, quiz: loaded?.quiz ?? []).add(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "kiosk-central"),

@@ -14,6 +14,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -23,7 +24,8 @@ import urllib.request
 import uuid
 import zoneinfo
 
-from chromium import Chromium
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chromium import Chromium  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("KIOSK_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
@@ -61,7 +63,7 @@ def basic(name="ops", password=PASSWORD):
 class Fleet:
     """kiosk-central on a fresh database with three kiosks and an operator; records generated and posted."""
 
-    def __init__(self, test, backend):
+    def __init__(self, test, backend, *extra):
         self.tmp = tempfile.mkdtemp(prefix="kiosk-dash-")
         test.addCleanup(shutil.rmtree, self.tmp, True)
         if backend == "sqlite":
@@ -81,7 +83,7 @@ class Fleet:
             self.tokens[k] = out.strip().splitlines()[-1]
         subprocess.run([CENTRAL, "admin", "add", "ops", "--database", self.database], input=PASSWORD + "\n",
                        check=True, capture_output=True, text=True)
-        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", self.database, "--time-zone", ZONE],
+        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", self.database, "--time-zone", ZONE, *extra],
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         test.addCleanup(self.stop)
         for line in self.server.stdout:
@@ -95,8 +97,8 @@ class Fleet:
             self.server.wait(10)
         self.server.stdout.close()
 
-    def post(self, kiosk, records):
-        body = json.dumps({"kiosk": kiosk, "records": records}).encode()
+    def post(self, kiosk, records, quiz=None):
+        body = json.dumps({"kiosk": kiosk, "records": records, **({"quiz": quiz} if quiz else {})}).encode()
         status, _, answer = call("POST", self.base + "/api/v1/records", body,
                                  {"Authorization": "Bearer " + self.tokens[kiosk], "Content-Type": "application/json"})
         return status, answer
@@ -215,6 +217,32 @@ class DashboardTest(unittest.TestCase):
         lines = csv.decode().strip().split("\r\n")
         self.assertEqual(lines[0].split(",")[0], "id")
         self.assertEqual(len(lines) - 1, river["total"])
+
+    def test_quiz_answers_show_what_residents_get_wrong_and_the_mastery_per_bin(self):
+        f = Fleet(self, self.backend, "--catalogue", os.path.join(ROOT, "Resources", "catalogue.json"))
+        now = int(time.time() * 1000)
+        answers = []
+        for i, (question, answer, right) in enumerate([("battery", "kitchen", False)] * 3 + [("battery", "hazardous", True)]
+                                                      + [("big-bone", "other", True)] * 5 + [("retired-question", "other", False)] * 2):
+            answers.append({"id": str(uuid.UUID(int=i + 1)), "kiosk": "north-1", "answered_at_ms": now - i,
+                            "question": question, "answer": answer, "right": right, "language": "zh"})
+        status, answer = f.post("north-1", [], quiz=answers)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(len(json.loads(answer)["results"]), len(answers))
+        # Delivered twice: counted once.
+        self.assertEqual(f.post("north-1", [], quiz=answers[:3])[0], 200)
+        _, session, _ = login(f.base)
+        status, _, page = call("GET", f"{f.base}/dashboard?lang=en", headers={"Cookie": session})
+        page = page.decode()
+        self.assertEqual(status, 200)
+        self.assertIn('<tr data-bin="hazardous" data-answered="4" data-right="1" data-mastery="needs_work">', page)
+        self.assertIn('<tr data-bin="other" data-answered="5" data-right="5" data-mastery="mastered">', page)
+        hardest = page.split('id="quiz-questions"')[1]
+        order = [part.split('"')[0] for part in hardest.split('data-question="')[1:]]
+        self.assertEqual(order, ["retired-question", "battery", "big-bone"], "lowest share right first")
+        self.assertIn("Which bin does a used battery go in?", hardest)
+        status, _, page = call("GET", f"{f.base}/dashboard/kiosk/river-2?lang=zh", headers={"Cookie": session})
+        self.assertIn('id="quiz-none"', page.decode(), "another kiosk's answers are not this one's")
 
     def test_access_rules(self):
         f = Fleet(self, self.backend)

@@ -9,13 +9,15 @@ Chromium at phone and desk width taking a photo, searching and answering the qui
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from chromium import Chromium
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chromium import Chromium  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("KIOSK_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
