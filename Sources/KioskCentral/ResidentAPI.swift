@@ -54,6 +54,12 @@ struct ResidentAPI: Sendable {
 
         init(_ request: Request) {
             guard let q = request.uri.queryParameters.get("q") else { self = .absent; return }
+            // Control characters (NUL among them) are never part of a name, and Foundation's string search on Linux
+            // cannot take NULs.
+            if q.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
+                self = .refused("q contains control characters")
+                return
+            }
             let trimmed = q.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty {
                 self = .empty

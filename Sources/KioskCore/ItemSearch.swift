@@ -66,12 +66,12 @@ public struct ItemSearch: Sendable {
                     // three letters on; a plural finds the singular name.
                     if q.count >= 2 && term.text.split(separator: " ").contains(where: { $0.hasPrefix(q) }) {
                         offer(65 + bonus, term.shown)
-                    } else if q.count >= 3 && term.text.contains(q) {
+                    } else if q.count >= 3 && Self.contains(term.text, q) {
                         offer(45 + bonus, term.shown)
                     } else if q.count >= 4, q.hasSuffix("s"), term.text.split(separator: " ").contains(where: { $0 == q.dropLast() }) {
                         offer(60 + bonus, term.shown)
                     }
-                } else if term.text.contains(q) {
+                } else if Self.contains(term.text, q) {
                     offer(55 + bonus, term.shown)
                 }
             }
@@ -99,8 +99,20 @@ public struct ItemSearch: Sendable {
         return found.prefix(max(0, limit)).map(\.match)
     }
 
+    /// Whether `part` occurs in `text`, scalar by scalar. Not Foundation's `contains`: on Linux it crashes on text
+    /// holding NUL characters (found by the `items` fuzz target: "电池" followed by NULs).
+    static func contains(_ text: String, _ part: String) -> Bool {
+        let t = Array(text.unicodeScalars), p = Array(part.unicodeScalars)
+        guard !p.isEmpty else { return true }
+        guard p.count <= t.count else { return false }
+        for start in 0...(t.count - p.count) where t[start] == p[0] && t[start..<start + p.count].elementsEqual(p) {
+            return true
+        }
+        return false
+    }
+
     /// Lower case, full-width Latin folded to ASCII, ü as v, runs of spaces as one, trimmed.
-    static func normalized(_ text: String) -> String {
+    public static func normalized(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.lowercased().unicodeScalars {

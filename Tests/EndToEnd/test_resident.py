@@ -92,7 +92,10 @@ class ItemSearchAPITest(unittest.TestCase):
                             ("/api/v1/items?q=" + urllib.parse.quote("电" * 41), "41 characters long"),
                             ("/api/v1/items?q=dc&limit=0", "limit must be"),
                             ("/api/v1/items?q=dc&limit=abc", "limit must be"),
-                            ("/api/v1/items?q=dc&limit=51", "limit must be")]:
+                            ("/api/v1/items?q=dc&limit=51", "limit must be"),
+                            # NULs after a name (the items fuzz target's finding: Foundation's search crashed on them).
+                            ("/api/v1/items?q=%E7%94%B5%E6%B1%A0%00%00%00", "control characters"),
+                            ("/api/v1/items?q=%01", "control characters")]:
             status, body, _ = self.server.get(path)
             self.assertEqual(status, 400, path)
             self.assertIn(words, json.loads(body)["error"], path)
@@ -119,6 +122,9 @@ class ItemSearchAPITest(unittest.TestCase):
         status, page, _ = self.server.get("/resident?lang=en&q=qqqzzz")
         self.assertIn('id="no-results"', page)
         status, page, _ = self.server.get("/resident?lang=en&q=" + "x" * 41)
+        self.assertEqual(status, 400)
+        self.assertIn('id="search-error"', page)
+        status, page, _ = self.server.get("/resident?lang=en&q=%E7%94%B5%00%00")
         self.assertEqual(status, 400)
         self.assertIn('id="search-error"', page)
         # The phone's language when the link does not say.

@@ -136,3 +136,16 @@ struct ItemSearchTests {
         #expect(search.search("电池").first?.matched == "电池", "the alias it matched is named")
     }
 }
+
+struct ItemSearchNULTests {
+    /// The items fuzz target's finding: Foundation's `contains` crashed on a query of a name followed by NULs.
+    @Test func aQueryWithNULsIsSearchedWithoutCrashing() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: CatalogueTests.path).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/crashes/items/nul-after-name.bin")))
+        let catalogue = try Catalogue(json: [UInt8](try Data(contentsOf: URL(fileURLWithPath: CatalogueTests.path))), source: "catalogue.json")
+        let search = ItemSearch(items: try #require(catalogue.items))
+        #expect(search.search(String(decoding: bytes, as: UTF8.self)).isEmpty, "no name holds NULs")
+        #expect(search.search("电池\u{0}").isEmpty)
+        #expect(!search.search("电池").isEmpty)
+    }
+}
