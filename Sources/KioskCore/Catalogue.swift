@@ -113,8 +113,13 @@ public struct Catalogue: Sendable, Codable {
 
     /// An item's guidance followed by its bin's, at most four lines, in one language.
     public func guidance(for item: CatalogueItem, language: Language) -> [String] {
-        var lines = item.guidance?[language] ?? []
-        for line in info(for: item.category).guidance[language] where lines.count < 4 && !lines.contains(line) {
+        lines(item.guidance, then: info(for: item.category), language: language)
+    }
+
+    /// Item lines first, then the bin's lines not already there; at most four.
+    private func lines(_ item: LocalizedLines?, then category: CategoryInfo, language: Language) -> [String] {
+        var lines = item?[language] ?? []
+        for line in category.guidance[language] where lines.count < 4 && !lines.contains(line) {
             lines.append(line)
         }
         return Array(lines.prefix(4))
@@ -124,11 +129,7 @@ public struct Catalogue: Sendable, Codable {
     public func guidance(forLabel label: String, language: Language) -> Guidance? {
         guard let item = labels[label] else { return nil }
         let category = info(for: item.category)
-        var lines = item.guidance?[language] ?? []
-        for line in category.guidance[language] where lines.count < 4 && !lines.contains(line) {
-            lines.append(line)
-        }
-        return Guidance(category: category, itemName: item.name[language], lines: Array(lines.prefix(4)))
+        return Guidance(category: category, itemName: item.name[language], lines: lines(item.guidance, then: category, language: language))
     }
 }
 

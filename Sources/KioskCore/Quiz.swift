@@ -51,9 +51,14 @@ public enum Mastery: String, Sendable, Codable, CaseIterable {
 }
 
 extension QuizQuestion {
+    /// Whether `id` can be a question's id: 1-64 lowercase letters, digits and '-'.
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 64 && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
     /// What is wrong with this question, or nil.
     func problem() -> String? {
-        if id.isEmpty || id.count > 64 || !id.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+        if !Self.isValidID(id) {
             return "quiz question \"\(id)\": the id must be 1-64 lowercase letters, digits and '-'"
         }
         if question.zh.isBlank || question.en.isBlank { return "quiz question \(id): the question is empty in a language" }

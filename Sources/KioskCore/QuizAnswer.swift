@@ -36,8 +36,7 @@ public struct QuizAnswer: Sendable, Equatable, Codable {
 
     /// What is wrong with an answer received from outside, or nil.
     public var problem: String? {
-        if question.isEmpty || question.count > 64
-            || !question.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+        if !QuizQuestion.isValidID(question) {
             return "quiz answer \(id.uuidString.lowercased()): question \"\(question.prefix(80))\" is not a quiz question id"
         }
         if answeredAtMilliseconds <= 0 { return "quiz answer \(id.uuidString.lowercased()): answered_at_ms must be positive" }
