@@ -78,6 +78,32 @@ enum CentralSchema {
             """,
             "CREATE INDEX quiz_answers_answered ON quiz_answers (answered_at_ms)",
         ],
+        // Residents' points: a nickname and PIN (nothing more personal), and each claimed code once.
+        [
+            """
+            CREATE TABLE residents (
+                nickname \(.text) PRIMARY KEY NOT NULL, salt \(.bytes) NOT NULL, hash \(.bytes) NOT NULL, rounds \(.int32) NOT NULL,
+                created_at_ms \(.int64) NOT NULL, failures \(.int32) NOT NULL DEFAULT 0, locked_until_ms \(.int64)
+            )
+            """,
+            """
+            CREATE TABLE claims (
+                record_id \(.uuid) PRIMARY KEY NOT NULL,
+                kiosk \(.text) NOT NULL,
+                resident \(.text) NOT NULL,
+                issued_at_ms \(.int64) NOT NULL,
+                claimed_at_ms \(.int64) NOT NULL,
+                state \(.text) NOT NULL,
+                category \(.text),
+                points \(.int64) NOT NULL DEFAULT 0,
+                settled_at_ms \(.int64),
+                reason \(.text)
+            )
+            """,
+            "CREATE INDEX claims_resident ON claims (resident, claimed_at_ms)",
+            "CREATE INDEX claims_state ON claims (state)",
+            "CREATE INDEX claims_issued ON claims (issued_at_ms)",
+        ],
     ]
 
     /// Brings the schema up to date inside the caller's transaction, and answers the version it found.

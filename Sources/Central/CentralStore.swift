@@ -107,6 +107,8 @@ public final class CentralStore: Sendable {
                 return .init(id: r.id, status: accepted ? .accepted : .duplicate)
             }
             try await Self.apply(rollup, db)
+            // Codes claimed before their scan arrived are counted now.
+            try await Self.settleClaims(db, records: stored.map(\.id), now: now)
             let newest = stored.max { $0.capturedAtMilliseconds < $1.capturedAtMilliseconds }
             try await Self.updateKioskState(
                 db, KioskTotals(lastBatch: now, newestScan: newest?.capturedAtMilliseconds, records: stored.count,

@@ -76,6 +76,7 @@ struct DashboardAPI: Sendable {
         }
         router.get("api/v1/stats") { request, context -> Response in await stats(request, context) }
         router.get("api/v1/records.csv") { request, context -> Response in await export(request, context) }
+        router.get("api/v1/points.csv") { request, context -> Response in await exportPoints(request, context) }
     }
 
     // MARK: Sign-in
@@ -148,9 +149,12 @@ struct DashboardAPI: Sendable {
             let statistics = try await read(query)
             let kioskFilter = query.kiosk
             let totals = try await storage { () async throws(CentralError) in try await store.quizTotals(kiosk: kioskFilter) }
+            let from = query.from, to = query.to
+            let points = try await storage { () async throws(CentralError) in try await store.pointsTotals(from: from, to: to) }
+                .filter { kioskFilter == nil || $0.kiosk == kioskFilter }
             return html(.ok, DashboardPage.dashboard(statistics, language: language, operatorName: session.operatorName,
                                                      csrf: session.csrf, kioskNames: statistics.allKiosks,
-                                                     quiz: QuizReport(totals: totals, catalogue: quiz)))
+                                                     quiz: QuizReport(totals: totals, catalogue: quiz), points: points))
         } catch let problem as Problem {
             return html(problem.status, DashboardPage.document(title: "\(problem.status.code)", language: language,
                                                                body: "<main><section><p class=\"error\" id=\"error\">\(HTML.escape(problem.message))</p><p><a href=\"/dashboard\">/dashboard</a></p></section></main>"))
@@ -197,6 +201,24 @@ struct DashboardAPI: Sendable {
             let name = "records-\(query.from)-\(query.to)\(query.kiosk.map { "-" + $0 } ?? "").csv"
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                    .contentDisposition: "attachment; filename=\"\(name)\""], body: body)
+        } catch let problem as Problem {
+            return problemResponse(problem)
+        } catch {
+            return json(.internalServerError, #"{"error":"internal error"}"#)
+        }
+    }
+
+    /// Points per day and kiosk as CSV (operators only).
+    private func exportPoints(_ request: Request, _ context: CentralContext) async -> Response {
+        do {
+            _ = try await apiOperator(request, context)
+            let query = try Self.statsQuery(request, calendar: calendar)
+            let totals = try await storage { () async throws(CentralError) in try await store.pointsTotals(from: query.from, to: query.to) }
+                .filter { query.kiosk == nil || $0.kiosk == query.kiosk }
+            let csv = ([PointsTotal.csvHeader] + totals.map(\.csvLine)).joined(separator: "\r\n") + "\r\n"
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"points-\(query.from)-\(query.to).csv\""],
+                            body: .init(byteBuffer: ByteBuffer(string: csv)))
         } catch let problem as Problem {
             return problemResponse(problem)
         } catch {

@@ -44,7 +44,7 @@ enum DashboardPage {
     }
 
     static func dashboard(_ s: FleetStatistics, language: Language, operatorName: String, csrf: String, kioskNames: [String],
-                          quiz: QuizReport? = nil) -> String {
+                          quiz: QuizReport? = nil, points: [PointsTotal]? = nil) -> String {
         let t = { DashboardText.text($0, language) }
         let other: Language = language == .zh ? .en : .zh
         let filter = "from=\(s.from)&to=\(s.to)" + (s.kiosk.map { "&kiosk=\(HTML.query($0))" } ?? "")
@@ -115,6 +115,7 @@ enum DashboardPage {
         }
         body += "</table></div></section>"
         if let quiz { body += quizSection(quiz, language: language) }
+        if let points { body += pointsSection(points, from: s.from, to: s.to, language: language) }
         body += "</main>"
         return document(title: t("title"), language: language, body: body)
     }
@@ -147,6 +148,33 @@ enum DashboardPage {
                 """
         }
         return body + "</table></div><p class=\"note\">\(HTML.escape(t("quiz_note")))</p></section>"
+    }
+
+    /// Points claimed per day and kiosk, with their export.
+    static func pointsSection(_ totals: [PointsTotal], from: String, to: String, language: Language) -> String {
+        let t = { DashboardText.text($0, language) }
+        var body = "<section><h2>\(t("points"))</h2>"
+        let sum = totals.reduce(0) { $0 + $1.points }, claims = totals.reduce(0) { $0 + $1.claims }
+        body += """
+            <div class="cards"><div class="card">\(t("claims"))<b id="points-claims" data-value="\(claims)">\(HTML.number(claims))</b></div>
+            <div class="card">\(t("points_total"))<b id="points-sum" data-value="\(sum)">\(HTML.number(sum))</b></div></div>
+            """
+        guard !totals.isEmpty else { return body + "<p id=\"points-none\">\(t("no_points"))</p></section>" }
+        body += """
+            <div class="scroll"><table id="points"><tr><th>\(t("day"))</th><th>\(t("kiosk"))</th><th class="n">\(t("claims"))</th>
+            <th class="n">\(t("credited"))</th><th class="n">\(t("pending"))</th><th class="n">\(t("void"))</th><th class="n">\(t("points_total"))</th></tr>
+            """
+        for p in totals {
+            body += """
+                <tr data-day="\(p.day)" data-kiosk="\(HTML.escape(p.kiosk))" data-points="\(p.points)" data-pending="\(p.pending)">
+                <td>\(p.day)</td><td>\(HTML.escape(p.kiosk))</td><td class="n">\(HTML.number(p.claims))</td><td class="n">\(HTML.number(p.credited))</td>
+                <td class="n">\(HTML.number(p.pending))</td><td class="n">\(HTML.number(p.void))</td><td class="n">\(HTML.number(p.points))</td></tr>
+                """
+        }
+        return body + """
+            </table></div><p><a id="export-points" href="/api/v1/points.csv?from=\(from)&to=\(to)">\(t("export_points"))</a></p>
+            <p class="note">\(HTML.escape(t("points_note")))</p></section>
+            """
     }
 
     private static func card(_ id: String, _ title: String, _ value: Int) -> String {

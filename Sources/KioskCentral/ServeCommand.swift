@@ -37,12 +37,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Photos one address may send a minute.")
     var uploadsPerMinute = 30
 
+    @Option(name: .long, help: "Points claims and balance requests one address may send a minute.")
+    var claimsPerMinute = 10
+
     @Flag(name: .long, help: "Log each request.")
     var verbose = false
 
     func validate() throws {
         if model != nil && catalogue == nil { throw ValidationError("--model needs --catalogue (the bins its labels go in)") }
         if !(1...64).contains(classifyThreads) { throw ValidationError("--classify-threads must be between 1 and 64, not \(classifyThreads)") }
+        if !(1...10_000).contains(claimsPerMinute) { throw ValidationError("--claims-per-minute must be between 1 and 10000, not \(claimsPerMinute)") }
         if !(1...10_000).contains(uploadsPerMinute) { throw ValidationError("--uploads-per-minute must be between 1 and 10000, not \(uploadsPerMinute)") }
     }
 
@@ -73,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
         ResidentAPI(catalogue: loaded, classifies: classifier != nil).add(to: router)
+        ClaimAPI(claims: Claims(store: store), catalogue: loaded, limiter: UploadLimiter(perPeer: claimsPerMinute), logger: logger).add(to: router)
         DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger, quiz: loaded?.quiz ?? []).add(to: router)
         let app = Application(
             router: router,
@@ -83,7 +88,12 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(line.utf8))
             },
             logger: logger)
-        try await store.whileRunning { _ in try await app.runService() }
+        let points = loaded?.points
+        try await store.whileRunning { store in
+            // Claims are counted with the points of the catalogue the server runs with (kept for bundle imports).
+            if let points { try await store.setClaimPoints(points) }
+            try await app.runService()
+        }
     }
 }
 

@@ -13,6 +13,8 @@ public struct CategoryInfo: Sendable, Codable, Hashable {
     /// Icon file name under `Resources/icons`.
     public var icon: String
     public var guidance: LocalizedLines
+    /// Points a resident earns for claiming one scan answered with this bin (0 or absent: no points, no code).
+    public var points: Int?
 }
 
 /// What a model label means: its bin, a readable item name and item-level guidance.
@@ -72,6 +74,9 @@ public struct Catalogue: Sendable, Codable {
             if info.guidance.zh.isEmpty || info.guidance.en.isEmpty {
                 throw .invalid(source: source, reason: "category \(info.id.rawValue): guidance is empty")
             }
+            if let points = info.points, !(0...Self.maximumPoints).contains(points) {
+                throw .invalid(source: source, reason: "category \(info.id.rawValue): points must be 0 to \(Self.maximumPoints), not \(points)")
+            }
         }
         if let problem = safetyRules.problems(labels: labels).first {
             throw .invalid(source: source, reason: "safety: \(problem)")
@@ -94,6 +99,14 @@ public struct Catalogue: Sendable, Codable {
     private static func isHexColor(_ text: String) -> Bool {
         let scalars = Array(text.unicodeScalars)
         return scalars.count == 7 && scalars[0] == "#" && scalars.dropFirst().allSatisfy { $0.properties.isASCIIHexDigit }
+    }
+
+    /// The most points one scan may earn.
+    public static let maximumPoints = 1000
+
+    /// Points per bin for claimed scans (bins without points are left out).
+    public var points: [WasteCategory: Int] {
+        Dictionary(uniqueKeysWithValues: categories.compactMap { info in (info.points ?? 0) > 0 ? (info.id, info.points!) : nil })
     }
 
     public func info(for category: WasteCategory) -> CategoryInfo {

@@ -28,6 +28,8 @@ public enum UIText: String, CaseIterable, Sendable {
     case quizTitle = "quiz_title"
     case quizRight = "quiz_right"
     case quizWrong = "quiz_wrong"
+    /// Under the claim QR code; "{points}" is replaced by the number.
+    case claimPoints = "claim_points"
 
     /// Every message in both languages, checked once at start.
     public struct Table: Sendable {

@@ -103,6 +103,16 @@ public struct SQL: Sendable, Equatable, ExpressibleByStringInterpolation, Custom
         return s
     }
 
+    /// `?, ?, ?`: the values of an IN list.
+    public static func list(_ values: some Collection<SQLValue>) -> SQL {
+        var s = SQL(pieces: [])
+        for (i, value) in values.enumerated() {
+            if i > 0 { s.pieces.append(.text(", ")) }
+            s.pieces.append(.bind(value))
+        }
+        return s
+    }
+
     init(pieces: [Piece]) { self.pieces = pieces }
 
     public var bindCount: Int { pieces.reduce(0) { if case .bind = $1 { $0 + 1 } else { $0 } } }
