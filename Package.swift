@@ -36,6 +36,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSDL2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
         .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         // The domain: categories, catalogue, classification results, protocols.
         .target(
@@ -76,7 +77,7 @@ let package = Package(
         .target(
             name: "Touchscreen",
             dependencies: [
-                "Screens", "KioskCore", "Imaging", "CSDL2", "CFontconfig",
+                "Screens", "KioskCore", "Imaging", "CSDL2", "CFontconfig", "CQRencode",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -6,6 +6,12 @@ public struct RGBAImage: Sendable {
     public var width: Int
     public var height: Int
     public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
 }
 
 /// PNG with alpha (the screen's icons) and PNG writing (screenshots), through libpng's simplified API.

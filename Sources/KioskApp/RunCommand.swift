@@ -6,6 +6,7 @@ import KioskCore
 import Logging
 import Screens
 import Sync
+import SyncWire
 import Systemd
 import Touchscreen
 
@@ -137,6 +138,13 @@ struct RunCommand: ParsableCommand {
         configuration.windowSize = size.flatMap(Self.parseSize)
         configuration.thumbnails = thumbnails || (file.thumbnails ?? false)
         configuration.iconDirectory = ResourceLocator.firstExisting(ResourceLocator.iconCandidates)
+        if let enrollment, file.claimCodes ?? true {
+            // Points codes are signed offline with the kiosk's token, so they are shown without a network too.
+            let key = ClaimCode.signingKey(tokenSHA256: OfflineBundle.key(forToken: enrollment.token))
+            configuration.claimLink = { record, issued in
+                ClaimCode(kiosk: enrollment.kiosk, record: record, issuedAtSeconds: issued).link(server: enrollment.server, key: key)
+            }
+        }
 
         let notifier = SystemdNotifier()
         let pingEvery = (SystemdNotifier.watchdogInterval ?? .seconds(20)) / 4

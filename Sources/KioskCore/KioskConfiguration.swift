@@ -10,7 +10,7 @@ import Foundation
 /// ```json
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
 ///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3, "backend": "int8",
-///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false,
+///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false, "claim_codes": true,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
 ///   "screen": { "windowed": false, "min_confidence": 0.55, "min_margin": 0.15, "idle_timeout_s": 10 } }
@@ -51,6 +51,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var sync: Bool?
     /// Whether `kiosk run` keeps a small JPEG of each scanned frame in its record (default off: privacy).
     public var thumbnails: Bool?
+    /// Whether the result screen shows a points code (QR) when the kiosk is enrolled (default on).
+    public var claimCodes: Bool?
     public var camera = Camera()
     public var windowed: Bool?
     public var minimumConfidence: Double?
@@ -98,6 +100,7 @@ public struct KioskConfiguration: Sendable, Equatable {
                 server = url
             case "sync": sync = try reader.bool(value, key)
             case "thumbnails": thumbnails = try reader.bool(value, key)
+            case "claim_codes": claimCodes = try reader.bool(value, key)
             case "camera":
                 for (sub, v) in try reader.object(value, key) {
                     let name = "camera.\(sub)"

@@ -26,6 +26,9 @@ public final class KioskLoop {
         public var framesPerSecond = 60
         /// A camera or model problem is shown only after it lasted this long (start-up, a quick reconnect).
         public var problemGrace: Duration = .seconds(3)
+        /// The link of a signed points code for a record id shown at a time (seconds since 1970); nil: no codes
+        /// (a kiosk that is not enrolled).
+        public var claimLink: (@Sendable (UUID, Int64) -> String)?
 
         public init(font: FontFile, catalogue: Catalogue, texts: UIText.Table, kiosk: String) {
             self.font = font
@@ -59,6 +62,8 @@ public final class KioskLoop {
     private var tapAt: ContinuousClock.Instant?
     private var pendingInference: Duration?
     private var troubleSince: [Problem: ContinuousClock.Instant] = [:]
+    /// The points code of the scan on screen: its record gets this id, so the code names the record.
+    private var claim: (scan: ScanID, record: UUID, shown: ScreenRenderer.Claim?)?
     private var running = true
     private let startedAt = ContinuousClock.now
 
@@ -119,6 +124,7 @@ public final class KioskLoop {
         collectAnswers(at: start)
         updateHealth(at: start)
         apply(machine.handle(.tick, at: start))
+        updateClaim()
         updatePicture(at: start)
         renderer.render(content(at: start))
         display.present()
@@ -289,8 +295,11 @@ public final class KioskLoop {
             statistics.unmappedAnswers += 1
             logger.warning("\(outcome.scan): the model's answer \(c.top.label) has no bin in the catalogue; recorded under other")
         }
+        // The record the points code (if one was shown) names.
+        let id = claim.flatMap { $0.scan == outcome.scan ? $0.record : nil } ?? UUID()
+        claim = nil
         records.submit(ScanRecord(
-            kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
+            id: id, kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
             category: category, confidence: Double(c.top.probability),
             top: c.top(3).map { .init(label: $0.label, p: Double($0.probability)) }, modelVersion: version,
             language: outcome.language, correction: outcome.correction?.recordValue, asked: outcome.asked),
@@ -301,6 +310,27 @@ public final class KioskLoop {
         statistics.quizAnswers += 1
         records.submit(QuizAnswer(kiosk: configuration.kiosk, answeredAtMilliseconds: WallClock.nowMilliseconds,
                                   question: outcome.question, answer: outcome.answer, right: outcome.right, language: outcome.language))
+    }
+
+    /// Makes the points code when an uncorrected answer in a bin with points comes up (once per scan).
+    private func updateClaim() {
+        guard let link = configuration.claimLink, case .result(let scan, .label(let label), corrected: false) = machine.screen,
+            claim?.scan != scan
+        else { return }
+        let record = UUID()
+        var shown: ScreenRenderer.Claim?
+        if let category = configuration.catalogue.category(forLabel: label), let points = configuration.catalogue.points[category] {
+            do {
+                let code = try QRCode(encoding: link(record, WallClock.nowMilliseconds / 1000))
+                // Drawn at its final size (whole pixels a module), so it is never scaled blurry.
+                let side = ScreenLayout(width: display.width, height: display.height).resultPicture.width
+                let image = code.image(scale: max(1, side / code.sideWithQuietZone))
+                if let texture = display.texture(image) { shown = .init(texture: texture, points: points) }
+            } catch {
+                logger.error("\(scan): no points code: \(error)")
+            }
+        }
+        claim = (scan, record, shown)
     }
 
     /// On Ready, shows each new camera frame and now and then teaches the tray background.
@@ -326,7 +356,10 @@ public final class KioskLoop {
 
     private func content(at now: ContinuousClock.Instant) -> ScreenRenderer.Content {
         let elapsed = scanStarted.map { (now - $0) / .milliseconds(1) / 1000 } ?? 0
-        return ScreenRenderer.Content(machine: machine, counts: counts, picture: pictures[pictureIndex], scanningFor: elapsed)
+        var shownClaim: ScreenRenderer.Claim?
+        if let claim, case .result(claim.scan, _, corrected: false) = machine.screen { shownClaim = claim.shown }
+        return ScreenRenderer.Content(machine: machine, counts: counts, picture: pictures[pictureIndex], scanningFor: elapsed,
+                                      claim: shownClaim)
     }
 
     private func isAnswer(_ screen: Screen) -> Bool {

@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 import KioskCore
 import Screens
@@ -14,6 +15,14 @@ final class ScreenRenderer {
         var picture: Texture?
         /// Seconds since the scan started, for the progress animation.
         var scanningFor: Double
+        /// The points code for the answer on screen, drawn instead of the judged frame.
+        var claim: Claim? = nil
+    }
+
+    /// A points code ready to draw: the QR code at whole pixels a module, and the points it is worth.
+    struct Claim {
+        var texture: Texture
+        var points: Int
     }
 
     let display: Display
@@ -78,8 +87,12 @@ final class ScreenRenderer {
             display.fill(Rect(x: 0, y: 0, width: layout.width, height: layout.height), .black, alpha: 120)
             drawMessageCard(title: texts[.emptyTrayTitle, language], body: texts[.emptyTrayHint, language], layout: layout)
         case .result(_, let shown, let corrected):
-            drawResult(shown: shown, corrected: corrected, machine: machine, layout: layout)
-            drawJudged(content.picture, in: layout.resultPicture, layout: layout)
+            drawResult(shown: shown, corrected: corrected, machine: machine, layout: layout, claim: content.claim)
+            if let claim = content.claim {
+                drawClaim(claim, in: layout.resultPicture)
+            } else {
+                drawJudged(content.picture, in: layout.resultPicture, layout: layout)
+            }
         case .notSure:
             drawNotSure(machine: machine, layout: layout)
             drawJudged(content.picture, in: layout.notSurePicture, layout: layout)
@@ -254,7 +267,14 @@ final class ScreenRenderer {
                   in: Rect(x: card.x + 4 * u, y: card.y + 22 * u, width: card.width - 8 * u, height: card.height - 28 * u), maxLines: 3)
     }
 
-    private func drawResult(shown: Choice, corrected: Bool, machine: ScreenMachine, layout: ScreenLayout) {
+    /// The QR code on white, centred in the square where the judged frame would be.
+    private func drawClaim(_ claim: Claim, in rect: Rect) {
+        display.fill(rect, .white)
+        let side = min(claim.texture.width, rect.width)
+        display.draw(claim.texture, in: Rect(x: rect.centerX - side / 2, y: rect.centerY - side / 2, width: side, height: side))
+    }
+
+    private func drawResult(shown: Choice, corrected: Bool, machine: ScreenMachine, layout: ScreenLayout, claim: Claim?) {
         let language = machine.language
         let u = layout.unit
         let category: CategoryInfo
@@ -297,7 +317,13 @@ final class ScreenRenderer {
             drawLookAlike(lookAlike, in: layout.lookAlikeButton, layout: layout, language: language)
             bottom = layout.lookAlikeButton.y - u
         }
-        let noteTop = bottom - 6 * u
+        var noteTop = bottom - 6 * u
+        if let claim {
+            // What the code is for, above the confidence line.
+            noteTop -= 7 * u
+            text.draw(texts[.claimPoints, language].replacingOccurrences(of: "{points}", with: "\(claim.points)"), size: layout.smallSize,
+                      colour: .accent, in: Rect(x: column.x, y: noteTop + 6 * u, width: width, height: 7 * u), maxLines: 1, alignment: .leading)
+        }
         let lineBox = min(10 * u, max(5 * u, (noteTop - y) / max(1, lines.count)))
         for line in lines where y + lineBox <= noteTop {
             display.fill(Rect(x: column.x, y: y + lineBox / 2 - u, width: 2 * u, height: 2 * u), .accent)

@@ -5,6 +5,7 @@ import Inference
 import KioskCore
 import Screens
 import Sync
+import Synchronization
 import Testing
 import Touchscreen
 
@@ -159,6 +160,68 @@ import Touchscreen
         #expect(record.label == "glass")
         #expect(record.correction == "category:hazardous")
         #expect(record.asked == false)
+    }
+
+    /// Decodes the QR codes in a PNG with zbar (scripts/setup-test-tools installs zbar-tools).
+    static func decodeQR(_ png: String) throws -> [String] {
+        let zbar = "/usr/bin/zbarimg"
+        try #require(FileManager.default.isExecutableFile(atPath: zbar), "zbarimg is missing: run scripts/setup-test-tools")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: zbar)
+        process.arguments = ["--quiet", "--raw", png]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test(arguments: [(1280, 800), (800, 480)])
+    func anUncorrectedAnswerShowsAPointsCodeThatNamesItsRecord(_ width: Int, _ height: Int) throws {
+        let links = LinkLog()
+        let h = try ScreenHarness(camera: try replay("glass"), language: .en, size: (width, height), claimLink: { record, issued in
+            links.add("https://kiosk.city.example/resident/claim?c=1~test-kiosk~\(record.uuidString.lowercased())~\(issued)~sig")
+        })
+        let layout = ScreenLayout(width: width, height: height)
+        ready(h)
+        h.tap(.scan)
+        h.step(until: { if case .result = $0.machine.screen { true } else { false } }, "the result")
+        h.step(for: .milliseconds(50))
+        #expect(links.all.count == 1, "one code per scan, however many frames show it")
+        let link = try #require(links.all.first)
+        for language in ["en", "zh"] {
+            let name = "result-points-\(language)-\(width)x\(height)"
+            let shot = try h.screenshot(name)
+            // The code sits where the judged frame would: white with black modules.
+            #expect(shot.share(of: .white, in: layout.resultPicture) > 0.4, "\(name): the code's white")
+            #expect(shot.share(of: .black, in: layout.resultPicture) > 0.2, "\(name): the code's modules")
+            #expect(try Self.decodeQR("\(ScreenHarness.screenshots)/\(name).png") == [link], "\(name): the code reads back")
+            if language == "en" { h.tap(.toggleLanguage) }
+        }
+        #expect(h.loop.textOverflows.isEmpty, "clipped: \(h.loop.textOverflows)")
+        h.tap(.done)
+        let record = try #require(try h.storedRecords(count: 1).first)
+        #expect(link.contains(record.id.uuidString.lowercased()), "the code names the stored record")
+        #expect(record.correction == nil)
+    }
+
+    @Test func aCorrectedAnswerShowsNoCode() throws {
+        let links = LinkLog()
+        let h = try ScreenHarness(camera: try replay("glass"), language: .en, claimLink: { record, _ in
+            links.add("https://kiosk.city.example/resident/claim?c=\(record)")
+        })
+        ready(h)
+        h.tap(.scan)
+        h.step(until: { if case .result = $0.machine.screen { true } else { false } }, "the result")
+        h.tap(.chooseLookAlike)
+        #expect(h.loop.machine.screen == .result(ScanID(1), shown: .category(.hazardous), corrected: true))
+        let shot = try h.screenshot("result-corrected-no-code")
+        #expect(shot.share(of: .white, in: layout.resultPicture) < 0.3, "no code once the resident corrected the answer")
+        h.tap(.done)
+        let record = try #require(try h.storedRecords(count: 1).first)
+        // The code shown before the correction names this record, which the server then counts as void.
+        #expect(links.all.count == 1 && links.all[0].contains(record.id.uuidString))
     }
 
     @Test func browseAllBinsAndPickOneTheModelDoesNotKnow() throws {
@@ -348,4 +411,14 @@ import Touchscreen
             #expect(h.loop.textOverflows.isEmpty, "clipped at \(size): \(h.loop.textOverflows)")
         }
     }
+}
+
+/// The links the loop asked for (from the screen thread).
+final class LinkLog: Sendable {
+    private let links = Mutex<[String]>([])
+    func add(_ link: String) -> String {
+        links.withLock { $0.append(link) }
+        return link
+    }
+    var all: [String] { links.withLock { $0 } }
 }

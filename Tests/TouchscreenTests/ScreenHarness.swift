@@ -28,7 +28,8 @@ final class ScreenHarness {
 
     init(camera: any FrameSource, settings: ScreenSettings = ScreenSettings(), language: Language = .zh,
          size: (Int, Int) = (1280, 800), model: String? = ScreenHarness.model,
-         dataDirectory: String? = nil, thumbnails: Bool = false, heartbeat: @escaping () -> Void = {}) throws {
+         dataDirectory: String? = nil, thumbnails: Bool = false, claimLink: (@Sendable (UUID, Int64) -> String)? = nil,
+         heartbeat: @escaping () -> Void = {}) throws {
         setenv("SDL_VIDEODRIVER", "offscreen", 1)
         let catalogueBytes = try #require(FileManager.default.contents(atPath: Self.root + "/Resources/catalogue.json"))
         let catalogue = try Catalogue(json: Array(catalogueBytes), source: "catalogue.json")
@@ -42,6 +43,7 @@ final class ScreenHarness {
         configuration.iconDirectory = Self.root + "/Resources/icons"
         configuration.problemGrace = .zero
         configuration.thumbnails = thumbnails
+        configuration.claimLink = claimLink
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("kiosk-screen-\(UUID().uuidString)").path
         self.dataDirectory = directory
