@@ -33,6 +33,7 @@ enum ClaimPage {
 
     static let style = "input.field{font:inherit;width:100%;padding:12px;border:2px solid #9aa5a0;border-radius:10px}"
         + ".total{font-size:40px;font-weight:bold;color:#0b5d3b}table{width:100%;border-collapse:collapse}td{padding:6px 4px;border-top:1px solid #e3e6ea}"
+        + "td:first-child{white-space:nowrap}"
 
     static func claimForm(code: String, language: Language) -> String {
         let t = { ResidentText.text($0, language) }
