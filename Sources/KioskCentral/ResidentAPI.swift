@@ -13,10 +13,13 @@ struct ResidentAPI: Sendable {
     /// Whether `POST /api/v1/classify` can answer (the page hides the photo button otherwise).
     let classifies: Bool
     private let search: ItemSearch?
+    /// The bins' icons, when the server found them.
+    let icons: IconFiles?
 
-    init(catalogue: Catalogue?, classifies: Bool) {
+    init(catalogue: Catalogue?, classifies: Bool, icons: IconFiles? = nil) {
         self.catalogue = catalogue
         self.classifies = classifies
+        self.icons = icons
         search = catalogue.map { ItemSearch(items: $0.items ?? []) }
     }
 
@@ -117,6 +120,7 @@ struct ResidentAPI: Sendable {
         }
         var status = HTTPResponse.Status.ok
         var content = ResidentPage.Content(language: language, classifies: classifies)
+        content.icon = { info in icons?.url(for: info) }
         switch Query(request) {
         case .absent, .empty: break
         case .refused:

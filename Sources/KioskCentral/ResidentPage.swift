@@ -18,6 +18,14 @@ enum ResidentPage {
         var quizError: String?
         var question: QuizQuestion?
         var lesson: Lesson?
+        /// A bin's icon URL, nil when the server has no icons.
+        var icon: (CategoryInfo) -> String? = { _ in nil }
+
+        /// A bin's name in its colour, with its icon.
+        func chip(_ info: CategoryInfo) -> String {
+            let image = icon(info).map { "<img src=\"\($0)\" alt=\"\" width=\"26\" height=\"26\">" } ?? ""
+            return "<span class=\"bin\" style=\"background:\(info.color)\">\(image)\(HTML.escape(info.name[language]))</span>"
+        }
     }
 
     static let style = """
@@ -30,7 +38,7 @@ enum ResidentPage {
         form.search{display:flex;gap:8px}form.search input{flex:1;min-width:0;font:inherit;padding:12px;border:2px solid #9aa5a0;border-radius:10px}
         form.search button{font:inherit;padding:12px 18px;border:0;border-radius:10px;background:#0b5d3b;color:#fff}
         ul.hits{list-style:none;padding:0;margin:12px 0 0}ul.hits>li{padding:10px 0;border-top:1px solid #e3e6ea}
-        .bin{display:inline-block;color:#fff;font-weight:bold;border-radius:8px;padding:2px 10px;margin-right:8px}
+        .bin{display:inline-flex;align-items:center;gap:6px;color:#fff;font-weight:bold;border-radius:8px;padding:2px 10px 2px 4px;margin-right:8px;vertical-align:middle}
         .guidance{margin:6px 0 0;padding-left:22px;color:#333}.answer{margin-top:14px}.answer .item{font-size:22px;font-weight:bold}
         .answer img{max-width:100%;max-height:220px;border-radius:8px;display:block;margin-bottom:8px}
         .question{font-size:20px;font-weight:bold}.choices{display:grid;grid-template-columns:1fr 1fr;gap:10px}
@@ -95,8 +103,9 @@ enum ResidentPage {
             } else {
                 body += "<ul class=\"hits\" id=\"results\">"
                 for hit in results {
+                    let info = catalogue.categories.first { $0.id.rawValue == hit.category }
                     body += """
-                        <li data-category="\(hit.category)"><span class="bin" style="background:\(hit.colour)">\(HTML.escape(hit.bin))</span>\
+                        <li data-category="\(hit.category)">\(info.map(c.chip) ?? "")\
                         <b>\(HTML.escape(hit.name))</b><ul class="guidance">\(hit.guidance.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></li>
                         """
                 }
@@ -112,7 +121,7 @@ enum ResidentPage {
             let bin = catalogue.info(for: f.question.answer)
             body += """
                 <div class="feedback \(right ? "right" : "wrong")" id="feedback" data-right="\(right)"><p><b>\(HTML.escape(f.question.question[language]))</b></p>
-                <p><b>\(HTML.escape(t(right ? "right" : "wrong")))</b> <span class="bin" style="background:\(bin.color)">\(HTML.escape(bin.name[language]))</span></p>
+                <p><b>\(HTML.escape(t(right ? "right" : "wrong")))</b> \(c.chip(bin))</p>
                 <p>\(HTML.escape(f.question.reason[language]))</p></div>
                 """
         }
@@ -120,8 +129,8 @@ enum ResidentPage {
             body += "<p class=\"question\" id=\"question\" data-id=\"\(q.id)\">\(HTML.escape(q.question[language]))</p><div class=\"choices\">"
             for bin in catalogue.categories {
                 body += """
-                    <a class="choice" style="background:\(bin.color)" data-category="\(bin.id.rawValue)" \
-                    href="/resident?lang=\(language.rawValue)&quiz=\(q.id)&answer=\(bin.id.rawValue)#quiz">\(HTML.escape(bin.name[language]))</a>
+                    <a class="choice" style="background:\(bin.color)" data-category="\(bin.id.rawValue)" data-icon="\(c.icon(bin) ?? "")" \
+                    href="/resident?lang=\(language.rawValue)&quiz=\(q.id)&answer=\(bin.id.rawValue)#quiz">\(c.icon(bin).map { "<img src=\"\($0)\" alt=\"\" width=\"44\" height=\"44\"><br>" } ?? "")\(HTML.escape(bin.name[language]))</a>
                     """
             }
             body += "</div>"
@@ -145,10 +154,13 @@ enum ResidentPage {
           const d = input.dataset;
           function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
           const colours = {};
-          document.querySelectorAll(".choice").forEach(function (a) { colours[a.dataset.category] = [a.style.background, a.textContent]; });
+          document.querySelectorAll(".choice").forEach(function (a) { colours[a.dataset.category] = [a.style.background, a.textContent, a.dataset.icon]; });
           function bin(category) {
-            const b = el("span", "bin", (colours[category] || [null, category])[1]);
-            if (colours[category]) b.style.background = colours[category][0];
+            const b = el("span", "bin");
+            const known = colours[category];
+            if (known && known[2]) { const i = el("img"); i.src = known[2]; i.alt = ""; i.width = 26; i.height = 26; b.append(i); }
+            b.append(document.createTextNode(known ? known[1] : category));
+            if (known) b.style.background = known[0];
             return b;
           }
           async function shrink(file) {

@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Catalogue (bins, items, guidance, quiz) for the resident page (/resident) and item search (GET /api/v1/items).")
     var catalogue: String?
 
+    @Option(name: .long, help: "Folder of the bins' icons for the resident page (default: icons/ next to the catalogue).")
+    var icons: String?
+
     @Option(name: .long, help: "Inference threads for residents' photos.")
     var classifyThreads = 2
 
@@ -76,7 +79,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
-        ResidentAPI(catalogue: loaded, classifies: classifier != nil).add(to: router)
+        var iconFiles: IconFiles?
+        if let loaded, let catalogue {
+            let folder = icons ?? ((catalogue as NSString).deletingLastPathComponent as NSString).appendingPathComponent("icons")
+            let files = IconFiles(directory: folder, catalogue: loaded)
+            for problem in files.problems { logger.warning("icon \(problem); the page shows the bin's colour alone") }
+            files.add(to: router)
+            iconFiles = files
+        }
+        ResidentAPI(catalogue: loaded, classifies: classifier != nil, icons: iconFiles).add(to: router)
         ClaimAPI(claims: Claims(store: store), catalogue: loaded, limiter: UploadLimiter(perPeer: claimsPerMinute), logger: logger).add(to: router)
         DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger, quiz: loaded?.quiz ?? []).add(to: router)
         let app = Application(

@@ -148,12 +148,24 @@ final class TextPainter {
         cache = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
     }
 
-    /// Words with their trailing spaces, and single Chinese characters (a line may break after any of them).
+    /// Punctuation a Chinese line never starts with (the line-breaking rule of CLREQ): it stays with what precedes it.
+    static let noLineStart: Set<Character> = ["、", "。", "，", "．", "！", "？", "；", "：", "）", "」", "』", "】", "〉", "》", "”", "’", "…", "%", "％"]
+
+    /// Words with their trailing spaces, and single Chinese characters (a line may break after any of them), with
+    /// closing punctuation kept on the segment before it.
     static func segments(_ text: String) -> [String] {
         var result: [String] = []
         var current = ""
         for character in text {
-            if character.isWide {
+            if noLineStart.contains(character) {
+                if !current.isEmpty {
+                    current.append(character)
+                } else if let last = result.popLast() {
+                    result.append(last.trimmingTrailingSpaces + String(character))
+                } else {
+                    result.append(String(character))
+                }
+            } else if character.isWide {
                 if !current.isEmpty { result.append(current); current = "" }
                 result.append(String(character))
             } else if character == " " {

@@ -157,6 +157,15 @@ class ItemSearchAPITest(unittest.TestCase):
 
 
 class NoCatalogueTest(unittest.TestCase):
+    def test_icons_are_the_kiosks_own_and_unknown_ones_are_404(self):
+        server = Server(self, "--catalogue", CATALOGUE)
+        with open(os.path.join(ROOT, "Resources", "icons", "kitchen.png"), "rb") as f:
+            kitchen = f.read()
+        with urllib.request.urlopen(server.base + "/icons/kitchen.png") as r:
+            self.assertEqual((r.status, r.headers["Content-Type"], r.read()), (200, "image/png", kitchen))
+        for path in ["/icons/nothing.png", "/icons/..%2Fcatalogue.json", "/icons/LICENSE"]:
+            self.assertEqual(server.get(path)[0], 404, path)
+
     def test_without_a_catalogue_both_routes_say_what_is_missing(self):
         server = Server(self)
         status, body, _ = server.get("/api/v1/items?q=dc")
@@ -187,10 +196,16 @@ class ResidentPageInChromiumTest(unittest.TestCase):
                 browser.evaluate("document.getElementById('q').value='电池'; document.getElementById('search-button').click()")
                 browser.wait_for_load()
                 self.assertEqual(browser.evaluate("document.querySelector('#results > li').dataset.category"), "hazardous")
+                # The kiosk's own icons, served by kiosk-central, drawn next to each bin's name.
+                browser.wait_for("[...document.images].every(i => i.complete)")
+                self.assertEqual(browser.evaluate("document.querySelector('#results .bin img').getAttribute('src')"), "/icons/hazardous.png")
+                self.assertEqual(browser.evaluate("document.querySelector('#results .bin img').naturalWidth"), 128)
+                self.assertEqual(browser.evaluate("document.querySelectorAll('.choice img').length"), 6)
                 browser.screenshot(os.path.join(SHOTS, f"resident-{kind}-{lang}-search.png"), width, mobile=mobile)
                 # The quiz: the right bin, tapped.
                 question = browser.evaluate("document.getElementById('question').dataset.id")
-                answer = {q["id"]: q["answer"] for q in json.load(open(CATALOGUE, encoding="utf-8"))["quiz"]}[question]
+                with open(CATALOGUE, encoding="utf-8") as f:
+                    answer = {q["id"]: q["answer"] for q in json.load(f)["quiz"]}[question]
                 browser.evaluate(f"document.querySelector('.choice[data-category=\"{answer}\"]').click()")
                 browser.wait_for_load()
                 self.assertEqual(browser.evaluate("document.getElementById('feedback').dataset.right"), "true")
