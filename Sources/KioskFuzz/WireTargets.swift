@@ -43,4 +43,28 @@ enum WireTargets {
         require(again == plain, "what decompressed does not survive compressing")
         return true
     }
+
+    /// A points code as residents' phones send it: what parses has exactly this text, verifies only under the key
+    /// that signed it, and a time check never traps.
+    static let claim = FuzzTarget(name: "claim", summary: "points codes (ClaimCode text, from residents' phones)") { bytes in
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parsed: (code: ClaimCode, mac: [UInt8])
+        do {
+            parsed = try ClaimCode.parse(text)
+        } catch let error as ClaimCodeError {
+            if case .malformed = error { return false }
+            require(false, "parse threw \(error), not .malformed")
+            return false
+        } catch {
+            require(false, "parse threw \(error), not a ClaimCodeError")
+            return false
+        }
+        require(parsed.code.text(mac: parsed.mac) == text, "\(text.debugDescription) is not the code's one text")
+        let key = ClaimCode.signingKey(tokenSHA256: OfflineBundle.key(forToken: bundleToken))
+        let signed = parsed.code.text(key: key)
+        let again = try? ClaimCode.parse(signed)
+        require(again.map { $0.code == parsed.code && $0.code.verify(mac: $0.mac, key: key) } ?? false, "a re-signed code does not verify")
+        _ = parsed.code.timeProblem(now: Int64(bytes.count) * 86_400_000)
+        return true
+    }
 }

@@ -38,11 +38,7 @@ public struct ClaimCode: Sendable, Equatable {
     }
 
     /// The code's text, signed with `key` (`signingKey`).
-    public func text(key: [UInt8]) -> String {
-        let uuid = withUnsafeBytes(of: record.uuid) { Array($0) }
-        return [Self.version, kiosk, Base64URL.encode(uuid), String(issuedAtSeconds), Base64URL.encode(mac(key: key))]
-            .joined(separator: "~")
-    }
+    public func text(key: [UInt8]) -> String { text(mac: mac(key: key)) }
 
     /// The link a phone opens: the resident page's claim form with the code.
     public func link(server: String, key: [UInt8]) -> String {
@@ -58,13 +54,22 @@ public struct ClaimCode: Sendable, Equatable {
         guard parts[0] == version else { throw .malformed("code version \(parts[0]) is not known (expected \(version))") }
         if let problem = KioskName.problem(parts[1]) { throw .malformed(problem) }
         guard let uuid = Base64URL.decode(parts[2]), uuid.count == 16 else { throw .malformed("the record part is not 16 bytes of base64url") }
-        guard parts[3].utf8.allSatisfy({ (0x30...0x39).contains($0) }), parts[3].utf8.count <= 12, let issued = Int64(parts[3]) else {
+        // Digits only, no leading zero: each code has exactly one text.
+        guard parts[3].utf8.allSatisfy({ (0x30...0x39).contains($0) }), parts[3].utf8.count <= 12, parts[3] == "0" || !parts[3].hasPrefix("0"),
+            let issued = Int64(parts[3])
+        else {
             throw .malformed("the time part is not a number of seconds")
         }
         guard let mac = Base64URL.decode(parts[4]), mac.count == 16 else { throw .malformed("the signature part is not 16 bytes of base64url") }
         let record = UUID(uuid: (uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8], uuid[9],
                                  uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]))
         return (ClaimCode(kiosk: parts[1], record: record, issuedAtSeconds: issued), mac)
+    }
+
+    /// The text this code has with a given signature (the inverse of `parse`).
+    public func text(mac: [UInt8]) -> String {
+        let uuid = withUnsafeBytes(of: record.uuid) { Array($0) }
+        return [Self.version, kiosk, Base64URL.encode(uuid), String(issuedAtSeconds), Base64URL.encode(mac)].joined(separator: "~")
     }
 
     /// Whether `mac` is this code's signature under `key` (compared in constant time).

@@ -43,6 +43,7 @@ import Testing
         ("", "five parts"), ("1~station-1~AAAA~1~AAAA", "record part"), ("2~station-1~a~1~b", "version 2"),
         ("1~station 1~AAAAAAAAAAAAAAAAAAAAAA~1~AAAAAAAAAAAAAAAAAAAAAA", "kiosk name"),
         ("1~station-1~AAAAAAAAAAAAAAAAAAAAAA~-5~AAAAAAAAAAAAAAAAAAAAAA", "time part"),
+        ("1~station-1~AAAAAAAAAAAAAAAAAAAAAA~0042~AAAAAAAAAAAAAAAAAAAAAA", "time part"),
         ("1~station-1~AAAAAAAAAAAAAAAAAAAAAA~99999999999999999999~AAAAAAAAAAAAAAAAAAAAAA", "time part"),
         ("1~station-1~AAAAAAAAAAAAAAAAAAAAAA~1~AAAA", "signature part"),
         ("1~station-1~AAAAAAAAAAAAAAAAAAAAA=~1~AAAAAAAAAAAAAAAAAAAAAA", "record part"),
