@@ -136,11 +136,14 @@ struct EnrollCommand: ParsableCommand {
     @Option(name: .long, help: "This kiosk's token, from `kiosk-central device add NAME`.")
     var token: String
 
-    @Option(name: .long, help: "This kiosk's name as registered on the server. Default: this machine's host name.")
+    @Option(name: .long, help: "This kiosk's name as registered on the server. Default: the name the server gives the token.")
     var kiosk: String?
 
     @Option(name: .long, help: "CA bundle to verify the server's certificate with (a city's own CA).")
     var caFile: String?
+
+    @Flag(name: .long, help: "Do not check the token with the server (it cannot be reached now); needs --kiosk.")
+    var offline = false
 
     @OptionGroup var data: DataOptions
 
@@ -148,13 +151,16 @@ struct EnrollCommand: ParsableCommand {
         guard let server = try server ?? data.configuration().server else {
             throw fail("no server: pass --server URL or set server in the configuration file")
         }
-        let name = try kiosk ?? data.kioskName()
-        let enrollment = Enrollment(server: server, kiosk: name, token: token, caFile: caFile)
+        if offline && kiosk == nil { throw fail("--offline needs --kiosk NAME: without the server, the kiosk's name cannot be checked") }
+        // Checked like any other enrollment before the server is asked (the name the server gives replaces it).
+        var enrollment = Enrollment(server: server, kiosk: kiosk ?? "unnamed", token: token, caFile: caFile)
         do {
             try enrollment.validate()
             if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
                 throw EnrollmentError.invalid("--ca-file \(caFile) cannot be read")
             }
+            if !offline { enrollment.kiosk = try checkedName(enrollment) }
+            let name = enrollment.kiosk
             let store = try data.openStore()  // creates the data folder when needed
             try enrollment.save(dataDirectory: data.directory)
             let adopted = try store.adoptPending(kiosk: name)
@@ -165,6 +171,23 @@ struct EnrollCommand: ParsableCommand {
         } catch let error as StoreError {
             throw fail(error.description)
         }
+    }
+
+    /// The name the server gives the token; a different `--kiosk` is refused, as is a token it does not know.
+    private func checkedName(_ enrollment: Enrollment) throws -> String {
+        let named: String
+        do {
+            named = try CurlTransport(enrollment: enrollment, options: .init()).enrolledKiosk()
+        } catch .server(status: 401, _) {
+            throw fail("\(enrollment.server) does not know this token (copy it again from kiosk-central device add NAME)")
+        } catch {
+            throw fail(error.isTransient || error.description.hasPrefix("TLS")
+                ? "cannot check the token with \(enrollment.server): \(error); try again, or pass --offline with --kiosk NAME"
+                : "cannot check the token with \(enrollment.server): \(error)")
+        }
+        if let problem = KioskName.problem(named) { throw fail("the server named this kiosk badly: \(problem)") }
+        if let kiosk, kiosk != named { throw fail("this token belongs to kiosk \(named) on \(enrollment.server), not \(kiosk)") }
+        return named
     }
 }
 

@@ -127,6 +127,19 @@ struct RecordsAPI: Sendable {
         router.post("api/v1/records") { request, _ -> Response in
             await records(request)
         }
+        // The kiosk a token belongs to: `kiosk enroll` checks its token and takes its name from here.
+        router.get("api/v1/enrollment") { request, _ -> Response in
+            do {
+                let kiosk = try await ingest.authenticate(authorization: request.headers[.authorization])
+                let data = (try? WireJSON.encoder().encode(EnrollmentAnswer(kiosk: kiosk))) ?? Data()
+                return json(.ok, String(decoding: data, as: UTF8.self))
+            } catch Ingest.Rejection.unauthorized(let message) {
+                return json(.unauthorized, String(decoding: (try? WireJSON.encoder().encode(ErrorResponse(error: message))) ?? Data(), as: UTF8.self))
+            } catch {
+                logger.error("enrollment check failed", metadata: ["reason": "\(error)"])
+                return json(.serviceUnavailable, #"{"error":"storage unavailable"}"#)
+            }
+        }
         return router
     }
 

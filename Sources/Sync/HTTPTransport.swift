@@ -72,6 +72,7 @@ public final class CurlTransport: RecordTransport {
     private let handle: UnsafeMutableRawPointer
     private let url: String
     private let healthURL: String
+    private let enrollmentURL: String
     private let token: String
     private let caFile: String?
     private let options: Options
@@ -83,6 +84,7 @@ public final class CurlTransport: RecordTransport {
         let base = enrollment.server.hasSuffix("/") ? String(enrollment.server.dropLast()) : enrollment.server
         url = base + "/api/v1/records"
         healthURL = base + "/api/v1/health"
+        enrollmentURL = base + "/api/v1/enrollment"
         token = enrollment.token
         caFile = enrollment.caFile
         self.options = options
@@ -106,7 +108,7 @@ public final class CurlTransport: RecordTransport {
             throw .unencodable("\(error)")
         }
         let body = options.compress ? Gzip.compress(json) : json
-        let (status, response) = try post(body, gzip: options.compress)
+        let (status, response) = try perform(url, body: body, gzip: options.compress)
         guard (200..<300).contains(status) else {
             let error = try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response))
             let message = error?.error ?? String(decoding: response.prefix(200), as: UTF8.self)
@@ -127,6 +129,21 @@ public final class CurlTransport: RecordTransport {
             throw .badResponse("it answered for records that were not sent")
         }
         return answer
+    }
+
+    /// The kiosk the server says this token belongs to (`kiosk enroll` checks the token with it).
+    public func enrolledKiosk() throws(SyncError) -> String {
+        let (status, response) = try perform(enrollmentURL, body: nil, gzip: false)
+        guard status == 200 else {
+            let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)))?.error
+                ?? String(decoding: response.prefix(200), as: UTF8.self)
+            throw .server(status: status, message: message)
+        }
+        do {
+            return try WireJSON.decoder().decode(EnrollmentAnswer.self, from: Data(response)).kiosk
+        } catch {
+            throw .badResponse("\(error)")
+        }
     }
 
     /// Whether the server answers its health check (2 s at most): used to retry at once when it is back.
@@ -154,7 +171,8 @@ public final class CurlTransport: RecordTransport {
         return n
     }
 
-    private func post(_ body: [UInt8], gzip: Bool) throws(SyncError) -> (Int, [UInt8]) {
+    /// A POST of `body`, or a GET when it is nil, with the token; the status and the answer's bytes.
+    private func perform(_ url: String, body: [UInt8]?, gzip: Bool) throws(SyncError) -> (Int, [UInt8]) {
         curl_easy_reset(handle)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for h in ["Content-Type: application/json", "Authorization: Bearer \(token)", "Expect:"]
@@ -168,9 +186,11 @@ public final class CurlTransport: RecordTransport {
         var rc = CURLE_OK
         func set(_ r: CURLcode) { if rc == CURLE_OK { rc = r } }
         set(kiosk_curl_setopt_string(handle, CURLOPT_URL, url))
-        set(kiosk_curl_setopt_long(handle, CURLOPT_POST, 1))
-        set(kiosk_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
-        set(body.withUnsafeBytes { kiosk_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) })
+        if let body {
+            set(kiosk_curl_setopt_long(handle, CURLOPT_POST, 1))
+            set(kiosk_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
+            set(body.withUnsafeBytes { kiosk_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) })
+        }
         set(kiosk_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
         set(kiosk_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeoutMilliseconds))
         set(kiosk_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.totalTimeoutMilliseconds))

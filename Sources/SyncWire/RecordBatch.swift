@@ -65,6 +65,13 @@ public struct ErrorResponse: Sendable, Equatable, Codable {
     }
 }
 
+/// `GET /api/v1/enrollment`'s answer: the kiosk the bearer token belongs to.
+public struct EnrollmentAnswer: Sendable, Equatable, Codable {
+    public var kiosk: String
+
+    public init(kiosk: String) { self.kiosk = kiosk }
+}
+
 /// One JSON coder setup for both ends.
 public enum WireJSON {
     public static func encoder() -> JSONEncoder {

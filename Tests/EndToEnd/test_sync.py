@@ -500,9 +500,14 @@ class SyncTest(unittest.TestCase):
         proxy = FaultProxy(w.port, seed=1, faults={}, tls=context)
         self.addCleanup(proxy.close)
         w.write(30)
-        # Without the city's CA the certificate cannot be verified: nothing is sent.
+        # Without the city's CA the certificate cannot be verified: enrolling cannot check the token, and a kiosk
+        # enrolled offline sends nothing.
+        refused = subprocess.run([KIOSK, "enroll", "--server", f"https://127.0.0.1:{proxy.port}", "--token", w.token,
+                                  "--kiosk", w.name, "--data-dir", w.data], capture_output=True, text=True)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("TLS", refused.stderr)
         subprocess.run([KIOSK, "enroll", "--server", f"https://127.0.0.1:{proxy.port}", "--token", w.token,
-                        "--kiosk", w.name, "--data-dir", w.data], check=True, capture_output=True)
+                        "--kiosk", w.name, "--offline", "--data-dir", w.data], check=True, capture_output=True)
         result = w.sync()
         self.assertEqual(result.returncode, 1)
         self.assertIn("TLS", result.stderr)
@@ -683,15 +688,37 @@ class SyncTest(unittest.TestCase):
         other = subprocess.run([CENTRAL, "device", "add", "station-8", "--database", w.database],
                                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         w.write(5)
-        # A wrong token: 401, records kept.
+        # Enrolling checks the token with the server and takes the kiosk's name from it.
+        def enroll(*args):
+            return subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{w.port}", "--data-dir", w.data, *args],
+                                  capture_output=True, text=True)
+        result = enroll("--token", "f" * 64)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("does not know this token", result.stderr)
+        result = enroll("--token", other, "--kiosk", "station-7")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("this token belongs to kiosk station-8", result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        result = enroll("--token", w.token)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("enrolled station-7", result.stdout)
+        result = subprocess.run([KIOSK, "enroll", "--server", "http://127.0.0.1:9", "--token", w.token, "--data-dir", w.data],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--offline", result.stderr)
+        result = enroll("--token", w.token, "--offline")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--offline needs --kiosk", result.stderr)
+        # Tokens that stop working after enrolling (revoked, or enrolled offline by mistake): a wrong token is a
+        # 401, records kept.
         subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{w.port}", "--token", "f" * 64,
-                        "--kiosk", "station-7", "--data-dir", w.data], check=True, capture_output=True)
+                        "--kiosk", "station-7", "--offline", "--data-dir", w.data], check=True, capture_output=True)
         result = w.sync()
         self.assertEqual(result.returncode, 1)
         self.assertIn("401", result.stderr)
         # Another kiosk's token for these records: 403.
         subprocess.run([KIOSK, "enroll", "--server", f"http://127.0.0.1:{w.port}", "--token", other,
-                        "--kiosk", "station-7", "--data-dir", w.data], check=True, capture_output=True)
+                        "--kiosk", "station-7", "--offline", "--data-dir", w.data], check=True, capture_output=True)
         result = w.sync()
         self.assertEqual(result.returncode, 1)
         self.assertIn("403", result.stderr)
