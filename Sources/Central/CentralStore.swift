@@ -138,10 +138,14 @@ public final class CentralStore: Sendable {
     }
 
     /// Quiz answers held, per question: how often asked and how often answered right (the dashboard's "what
-    /// residents get wrong").
-    public func quizTotals(kiosk: String? = nil) async throws(CentralError) -> [String: (answered: Int, right: Int)] {
-        var sql: SQL = "SELECT question, COUNT(*), SUM(CASE WHEN correct THEN 1 ELSE 0 END) FROM quiz_answers"
-        if let kiosk { sql.append(" WHERE kiosk = \(bind: .text(kiosk))") }
+    /// residents get wrong"); with `from`/`to`, only answers given on those days (the store's time zone).
+    public func quizTotals(kiosk: String? = nil, from: CivilDay? = nil, to: CivilDay? = nil) async throws(CentralError) -> [String: (answered: Int, right: Int)] {
+        var sql: SQL = "SELECT question, COUNT(*), SUM(CASE WHEN correct THEN 1 ELSE 0 END) FROM quiz_answers WHERE 1 = 1"
+        if let kiosk { sql.append(" AND kiosk = \(bind: .text(kiosk))") }
+        if let from, let to {
+            let (start, end) = ExportBounds.milliseconds(StatsQuery(from: from, to: to, kiosk: nil), calendar: calendar)
+            sql.append(" AND answered_at_ms >= \(bind: .integer(start)) AND answered_at_ms < \(bind: .integer(end))")
+        }
         sql.append(" GROUP BY question")
         var totals: [String: (answered: Int, right: Int)] = [:]
         for row in try await database.query(sql) {

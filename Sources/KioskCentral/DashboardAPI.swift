@@ -148,8 +148,8 @@ struct DashboardAPI: Sendable {
             if let kiosk { query.kiosk = try Self.kioskName(kiosk) }
             let statistics = try await read(query)
             let kioskFilter = query.kiosk
-            let totals = try await storage { () async throws(CentralError) in try await store.quizTotals(kiosk: kioskFilter) }
             let from = query.from, to = query.to
+            let totals = try await storage { () async throws(CentralError) in try await store.quizTotals(kiosk: kioskFilter, from: from, to: to) }
             let points = try await storage { () async throws(CentralError) in try await store.pointsTotals(from: from, to: to) }
                 .filter { kioskFilter == nil || $0.kiosk == kioskFilter }
             return html(.ok, DashboardPage.dashboard(statistics, language: language, operatorName: session.operatorName,

@@ -37,6 +37,10 @@ import Testing
             #expect(totals["big-bone"]?.answered == 2 && totals["big-bone"]?.right == 1)
             let one = try await store.quizTotals(kiosk: "station-2")
             #expect(one.count == 1 && one["battery"]?.answered == 1)
+            // By the day answered (UTC here): 1_795_000_000_000 ms is 2026-11-18.
+            let day = try #require(CivilDay(parsing: "2026-11-18"))
+            #expect(try await store.quizTotals(from: day, to: day)["battery"]?.answered == 3)
+            #expect(try await store.quizTotals(from: day.adding(days: 1), to: day.adding(days: 2)).isEmpty)
         }
         await database.remove()
     }
@@ -123,7 +127,7 @@ import Testing
             case .postgres: try await db.execute("UPDATE kiosk_schema SET version = 99")
             }
         }
-        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 4)) {
+        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 5)) {
             try await database.store().whileRunning { _ in }
         }
         await database.remove()
@@ -178,7 +182,7 @@ import Testing
             return lines
         }
         let upgradedSchema = try schema(old.location), freshSchema = try schema(fresh.location)
-        #expect(upgradedSchema.first == "version 4", "upgraded to the newest schema (quiz answers are version 4)")
+        #expect(upgradedSchema.first == "version 5", "upgraded to the newest schema (residents and claims are version 5)")
         #expect(upgradedSchema == freshSchema)
         #expect(upgradedSchema.count > 40)
         await old.remove()
