@@ -213,20 +213,23 @@ struct ExportCommand: ParsableCommand {
         do {
             // Records the server refused stay out: the server would refuse the whole bundle for them.
             let records = try store.pending(limit: Int.max)
+            let quiz = try store.pendingQuiz(limit: Int.max)
             let refused = try store.summary().refused
             if refused > 0 { print("\(refused) records the server refused are not exported (kiosk sync --status)") }
-            guard let first = records.first, let last = records.last else {
+            guard !records.isEmpty || !quiz.isEmpty else {
                 print("nothing to export: no pending records in \(data.directory)")
                 return
             }
             let now = WallClock.nowMilliseconds
-            let bytes = try OfflineBundle(kiosk: enrollment.kiosk, createdAtMilliseconds: now, records: records)
+            let bytes = try OfflineBundle(kiosk: enrollment.kiosk, createdAtMilliseconds: now, records: records, quiz: quiz)
                 .signed(token: enrollment.token)
-            let path = "\(to)/kiosk-\(enrollment.kiosk)-\(first.sequence)-\(last.sequence).kbundle"
+            let span = records.first.map { "\($0.sequence)-\(records.last!.sequence)" } ?? "quiz-\(now)"
+            let path = "\(to)/kiosk-\(enrollment.kiosk)-\(span).kbundle"
             try AtomicFile.write(bytes, to: path)
             // Exported records stay pending: the server deduplicates them when they also arrive over the network.
             try store.markExported(records.map(\.id), atMilliseconds: now)
-            print("\(path): \(records.count) records (#\(first.sequence)-#\(last.sequence)), signed; they stay pending until the server confirms them")
+            let sequences = records.first.map { " (#\($0.sequence)-#\(records.last!.sequence))" } ?? ""
+            print("\(path): \(records.count) records\(sequences) and \(quiz.count) quiz answers, signed; they stay pending until the server confirms them")
         } catch let error as StoreError {
             throw fail(error.description)
         } catch let error as BundleError {

@@ -118,20 +118,33 @@ struct ImportCommand: AsyncParsableCommand {
                 // The same checks as a batch over HTTP; all of them before anything is stored, so a bundle with
                 // one bad record changes nothing.
                 let ingest = Ingest(store: store)
-                let batches = stride(from: 0, to: opened.records.count, by: RecordBatch.maximumRecords).map {
-                    RecordBatch(kiosk: opened.kiosk, records: Array(opened.records[$0..<min($0 + RecordBatch.maximumRecords, opened.records.count)]))
+                // Records and quiz answers in batches of at most 500 each, as over HTTP.
+                let size = RecordBatch.maximumRecords
+                let count = max(opened.records.count, opened.quiz.count)
+                let batches = stride(from: 0, to: count, by: size).map { start in
+                    RecordBatch(kiosk: opened.kiosk, records: Array(opened.records[min(start, opened.records.count)..<min(start + size, opened.records.count)]),
+                                quiz: Array(opened.quiz[min(start, opened.quiz.count)..<min(start + size, opened.quiz.count)]))
                 }
                 for batch in batches {
                     do { try ingest.check(batch, from: kiosk) } catch { throw ImportFailure(message: "\(path): \(error)") }
                 }
-                var accepted = 0, duplicates = 0
+                var accepted = 0, duplicates = 0, quizNew = 0
+                let quizIDs = Set(opened.quiz.map(\.id))
                 for batch in batches {
                     let response: BatchResponse
                     do { response = try await ingest.store(batch, from: kiosk) } catch { throw ImportFailure(message: "\(path): \(error)") }
-                    accepted += response.accepted
-                    duplicates += response.duplicates
+                    for result in response.results {
+                        if quizIDs.contains(result.id) {
+                            if result.status == .accepted { quizNew += 1 }
+                        } else if result.status == .accepted {
+                            accepted += 1
+                        } else {
+                            duplicates += 1
+                        }
+                    }
                 }
-                return "\(path): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held"
+                let quizLine = opened.quiz.isEmpty ? "" : "; \(opened.quiz.count) quiz answers: \(quizNew) new"
+                return "\(path): kiosk \(opened.kiosk), \(opened.records.count) records: \(accepted) new, \(duplicates) already held\(quizLine)"
             }
             print(line)
         } catch {

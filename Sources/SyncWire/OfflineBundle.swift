@@ -17,20 +17,24 @@ public struct OfflineBundle: Sendable, Equatable {
     public var kiosk: String
     public var createdAtMilliseconds: Int64
     public var records: [ScanRecord]
+    /// Quiz answers travel with the scans (absent from bundles of older kiosks).
+    public var quiz: [QuizAnswer]
 
-    public init(kiosk: String, createdAtMilliseconds: Int64, records: [ScanRecord]) {
+    public init(kiosk: String, createdAtMilliseconds: Int64, records: [ScanRecord], quiz: [QuizAnswer] = []) {
         self.kiosk = kiosk
         self.createdAtMilliseconds = createdAtMilliseconds
         self.records = records
+        self.quiz = quiz
     }
 
     struct Payload: Codable {
         var kiosk: String
         var createdAtMilliseconds: Int64
         var records: [ScanRecord]
+        var quiz: [QuizAnswer]?
 
         enum CodingKeys: String, CodingKey {
-            case kiosk, records
+            case kiosk, records, quiz
             case createdAtMilliseconds = "created_at_ms"
         }
     }
@@ -55,7 +59,8 @@ public struct OfflineBundle: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            let payload = String(decoding: try encoder.encode(Payload(kiosk: kiosk, createdAtMilliseconds: createdAtMilliseconds, records: records)), as: UTF8.self)
+            let payload = String(decoding: try encoder.encode(Payload(kiosk: kiosk, createdAtMilliseconds: createdAtMilliseconds, records: records,
+                                                                               quiz: quiz.isEmpty ? nil : quiz)), as: UTF8.self)
             let envelope = Envelope(format: Self.format, payload: payload, hmacSHA256: Self.mac(payload, key: Self.key(forToken: token)))
             return [UInt8](try encoder.encode(envelope)) + [0x0A]
         } catch {
@@ -82,7 +87,11 @@ public struct OfflineBundle: Sendable, Equatable {
         if let stranger = payload.records.first(where: { $0.kiosk != payload.kiosk }) {
             throw .malformed("record \(stranger.id) belongs to kiosk \(stranger.kiosk), not \(payload.kiosk)")
         }
-        return OfflineBundle(kiosk: payload.kiosk, createdAtMilliseconds: payload.createdAtMilliseconds, records: payload.records)
+        if let stranger = payload.quiz?.first(where: { $0.kiosk != payload.kiosk }) {
+            throw .malformed("quiz answer \(stranger.id) belongs to kiosk \(stranger.kiosk), not \(payload.kiosk)")
+        }
+        return OfflineBundle(kiosk: payload.kiosk, createdAtMilliseconds: payload.createdAtMilliseconds, records: payload.records,
+                             quiz: payload.quiz ?? [])
     }
 
     /// The kiosk a bundle says it is from, before its signature is checked: the server looks its key up with this.

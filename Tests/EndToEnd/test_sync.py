@@ -415,15 +415,26 @@ class SyncTest(unittest.TestCase):
         w = World(self)
         w.enroll(w.port)
         w.write(40)
+        # Two quiz answers given at the kiosk travel in the bundle too.
+        with sqlite3.connect(os.path.join(w.data, "records.sqlite")) as c:
+            for i, (answer, correct) in enumerate([("hazardous", 1), ("recyclable", 0)]):
+                c.execute("INSERT INTO quiz_answers (id, kiosk, answered_at_ms, question, answer, correct, language) "
+                          "VALUES (?, ?, ?, 'battery', ?, ?, 'zh')", (f"00000000-0000-4000-9000-00000000000{i}", w.name, 1000 + i, answer, correct))
         usb = os.path.join(w.tmp.name, "usb")
         os.mkdir(usb)
         subprocess.run([KIOSK, "export", "--to", usb, "--data-dir", w.data], check=True, capture_output=True)
         bundle = os.path.join(usb, os.listdir(usb)[0])
         first = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
         self.assertEqual(first.returncode, 0, first.stderr)
-        self.assertIn("40 new, 0 already held", first.stdout)
+        self.assertIn("40 new, 0 already held; 2 quiz answers: 2 new", first.stdout)
         again = subprocess.run([CENTRAL, "import", bundle, "--database", w.database], capture_output=True, text=True)
-        self.assertIn("0 new, 40 already held", again.stdout)
+        self.assertIn("0 new, 40 already held; 2 quiz answers: 0 new", again.stdout)
+        if w.database.startswith("sqlite:"):
+            with sqlite3.connect(w.database[len("sqlite:"):]) as c:
+                held = c.execute("SELECT COUNT(*), SUM(correct) FROM quiz_answers").fetchone()
+        else:
+            held = tuple(int(x) for x in psql(w.database, "SELECT COUNT(*), SUM(CASE WHEN correct THEN 1 ELSE 0 END) FROM quiz_answers").split("|"))
+        self.assertEqual(tuple(held), (2, 1))
         with open(bundle) as f:
             text = f.read()
         with open(bundle, "w") as f:

@@ -30,6 +30,23 @@ struct OfflineBundleTests {
         #expect(throws: BundleError.self) { _ = try OfflineBundle.open(Array("{\"format\":1}".utf8)) { _ in OfflineBundle.key(forToken: token) } }
     }
 
+    @Test func quizAnswersTravelWithTheScansAndAnotherKiosksAreRefused() throws {
+        let answer = QuizAnswer(kiosk: "station-7", answeredAtMilliseconds: 9, question: "battery", answer: .hazardous, right: true, language: .zh)
+        let bytes = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5, records: [sampleRecord()], quiz: [answer]).signed(token: token)
+        let opened = try OfflineBundle.open(bytes) { _ in OfflineBundle.key(forToken: token) }
+        #expect(opened.quiz == [answer])
+        // A bundle of an older kiosk has no quiz key at all.
+        let plain = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5, records: [sampleRecord()]).signed(token: token)
+        #expect(!String(decoding: plain, as: UTF8.self).contains("quiz"))
+        #expect(try OfflineBundle.open(plain) { _ in OfflineBundle.key(forToken: token) }.quiz.isEmpty)
+        var stranger = answer
+        stranger.kiosk = "station-8"
+        let other = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5, records: [], quiz: [stranger]).signed(token: token)
+        #expect(throws: BundleError.malformed("quiz answer \(stranger.id) belongs to kiosk station-8, not station-7")) {
+            _ = try OfflineBundle.open(other) { _ in OfflineBundle.key(forToken: token) }
+        }
+    }
+
     @Test func aRecordOfAnotherKioskInsideIsRefused() throws {
         let bytes = try OfflineBundle(kiosk: "station-7", createdAtMilliseconds: 5,
                                       records: [sampleRecord(kiosk: "station-8")]).signed(token: token)
