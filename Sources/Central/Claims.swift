@@ -133,8 +133,9 @@ public struct Claims: Sendable {
         self.clock = clock
     }
 
-    /// Claims a code for a resident (created with this PIN on first use); answers the claim as it stands.
-    public func claim(code text: String, login: ResidentLogin) async throws(ClaimRefusal) -> ClaimEntry {
+    /// Claims a code for a resident (created with this PIN on first use); answers the claim as it stands and the
+    /// resident's balance after it (the PIN checked once).
+    public func claim(code text: String, login: ResidentLogin) async throws(ClaimRefusal) -> (claim: ClaimEntry, balance: PointsBalance) {
         let now = clock()
         let code = try await verify(text, now: now)
         try await signIn(login, now: now, create: true)
@@ -147,7 +148,11 @@ public struct Claims: Sendable {
             throw .storage(error)
         }
         if entry.state == .void { throw .void(entry.reason ?? "this scan earns no points") }
-        return entry
+        do {
+            return (entry, try await store.balance(resident: login.nickname, limit: Self.historyLength))
+        } catch {
+            throw .storage(error)
+        }
     }
 
     /// A resident's points and recent claims.

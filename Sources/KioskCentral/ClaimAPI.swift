@@ -26,12 +26,7 @@ struct ClaimAPI: Sendable {
         router.post("resident/claim") { request, context -> Response in
             let form = await DashboardAPI.form(request)
             let language = form["lang"].flatMap(Language.init(rawValue:)) ?? ResidentAPI.language(request)
-            let outcome = await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
-                let login = try ResidentLogin(nickname: form["nickname"] ?? "", pin: form["pin"] ?? "")
-                let entry = try await claims.claim(code: form["c"] ?? "", login: login)
-                return .claimed(entry, try await claims.balance(login: login))
-            }
-            return page(outcome, language: language)
+            return page(await claim(code: form["c"], nickname: form["nickname"], pin: form["pin"], context), language: language)
         }
         router.get("resident/points") { request, _ -> Response in
             ResidentAPI.html(.ok, ClaimPage.balanceForm(language: ResidentAPI.language(request)))
@@ -39,26 +34,30 @@ struct ClaimAPI: Sendable {
         router.post("resident/points") { request, context -> Response in
             let form = await DashboardAPI.form(request)
             let language = form["lang"].flatMap(Language.init(rawValue:)) ?? ResidentAPI.language(request)
-            let outcome = await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
-                .balance(try await claims.balance(login: try ResidentLogin(nickname: form["nickname"] ?? "", pin: form["pin"] ?? "")))
-            }
-            return page(outcome, language: language)
+            return page(await balance(nickname: form["nickname"], pin: form["pin"], context), language: language)
         }
         router.post("api/v1/claims") { request, context -> Response in
             let body = await Self.json(request)
-            let outcome = await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
-                let login = try ResidentLogin(nickname: body["nickname"] ?? "", pin: body["pin"] ?? "")
-                let entry = try await claims.claim(code: body["code"] ?? "", login: login)
-                return .claimed(entry, try await claims.balance(login: login))
-            }
-            return json(outcome)
+            return json(await claim(code: body["code"], nickname: body["nickname"], pin: body["pin"], context))
         }
         router.post("api/v1/points") { request, context -> Response in
             let body = await Self.json(request)
-            let outcome = await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
-                .balance(try await claims.balance(login: try ResidentLogin(nickname: body["nickname"] ?? "", pin: body["pin"] ?? "")))
-            }
-            return json(outcome)
+            return json(await balance(nickname: body["nickname"], pin: body["pin"], context))
+        }
+    }
+
+    /// A claim from the form or the JSON API.
+    private func claim(code: String?, nickname: String?, pin: String?, _ context: CentralContext) async -> ClaimPage.Outcome {
+        await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
+            let (entry, balance) = try await claims.claim(code: code ?? "", login: try ResidentLogin(nickname: nickname ?? "", pin: pin ?? ""))
+            return .claimed(entry, balance)
+        }
+    }
+
+    /// A balance from the form or the JSON API.
+    private func balance(nickname: String?, pin: String?, _ context: CentralContext) async -> ClaimPage.Outcome {
+        await run(context) { () throws(ClaimRefusal) -> ClaimPage.Outcome in
+            .balance(try await claims.balance(login: try ResidentLogin(nickname: nickname ?? "", pin: pin ?? "")))
         }
     }
 

@@ -49,10 +49,11 @@ import Testing
             let early = UUID(), late = UUID()
             // Its record is already here: counted at once.
             _ = try await store.ingest([Self.record(early, category: .recyclable)], receivedAtMilliseconds: Self.now)
-            let first = try await claims.claim(code: Self.code(early), login: mei)
+            let (first, _) = try await claims.claim(code: Self.code(early), login: mei)
             #expect(first.state == .credited && first.points == 5 && first.category == .recyclable)
             // Not here yet: pending until the kiosk's sync brings it.
-            let second = try await claims.claim(code: Self.code(late), login: mei)
+            let (second, afterSecond) = try await claims.claim(code: Self.code(late), login: mei)
+            #expect(afterSecond.points == 5 && afterSecond.pending == 1)
             #expect(second.state == .pending && second.points == 0)
             var balance = try await claims.balance(login: try ResidentLogin(nickname: "mei", pin: "2468"))
             #expect(balance.points == 5 && balance.pending == 1 && balance.history.count == 2)
