@@ -148,9 +148,15 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "KioskCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Imaging", "KioskCore"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "KioskCore"]),
-        .testTarget(name: "SyncTests", dependencies: ["Sync", "SyncWire", "SQLite", "KioskCore"]),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: ["Sync", "SyncWire", "SQLite", "KioskCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
-        .testTarget(name: "CentralTests", dependencies: ["Central", "KioskCore", "SQLite"]),
+        .testTarget(
+            name: "CentralTests",
+            dependencies: ["Central", "KioskCore", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "ScreensTests", dependencies: ["Screens", "KioskCore", "Imaging"]),
         .testTarget(
             name: "TouchscreenTests",

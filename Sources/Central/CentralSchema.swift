@@ -104,6 +104,30 @@ enum CentralSchema {
             "CREATE INDEX claims_state ON claims (state)",
             "CREATE INDEX claims_issued ON claims (issued_at_ms)",
         ],
+        // Models for the fleet: each file with its signed manifest, and the rollouts that assign them (the newest
+        // rollout covering a kiosk decides its model).
+        [
+            """
+            CREATE TABLE models (
+                version \(.text) PRIMARY KEY NOT NULL,
+                size \(.int64) NOT NULL,
+                signed_manifest \(.text) NOT NULL,
+                notes \(.text),
+                added_at_ms \(.int64) NOT NULL,
+                file \(.bytes) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE model_rollouts (
+                id \(.uuid) PRIMARY KEY NOT NULL,
+                version \(.text) NOT NULL REFERENCES models (version),
+                kiosk \(.text),
+                share_percent \(.int32) NOT NULL,
+                created_at_ms \(.int64) NOT NULL
+            )
+            """,
+            "CREATE INDEX model_rollouts_created ON model_rollouts (created_at_ms)",
+        ],
     ]
 
     /// Brings the schema up to date inside the caller's transaction, and answers the version it found.

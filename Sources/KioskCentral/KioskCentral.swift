@@ -9,7 +9,8 @@ struct KioskCentral: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiosk-central",
         abstract: "The city's central server for waste-sorting kiosks: receives their scan records.",
-        subcommands: [ServeCommand.self, DeviceCommand.self, AdminCommand.self, ImportCommand.self, CountCommand.self])
+        subcommands: [ServeCommand.self, DeviceCommand.self, AdminCommand.self, KeysCommand.self, ModelsCommand.self, ImportCommand.self,
+                      CountCommand.self])
 }
 
 /// Prints one line naming what went wrong and ends with a non-zero status.

@@ -78,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
+        ModelAPI(ingest: Ingest(store: store), logger: logger).add(to: router)
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
         var iconFiles: IconFiles?
         if let loaded, let catalogue {
@@ -131,7 +132,8 @@ struct RecordsAPI: Sendable {
         router.get("api/v1/enrollment") { request, _ -> Response in
             do {
                 let kiosk = try await ingest.authenticate(authorization: request.headers[.authorization])
-                let data = (try? WireJSON.encoder().encode(EnrollmentAnswer(kiosk: kiosk))) ?? Data()
+                let key = try await ingest.store.modelSigningKey()
+                let data = (try? WireJSON.encoder().encode(EnrollmentAnswer(kiosk: kiosk, modelKey: key))) ?? Data()
                 return json(.ok, String(decoding: data, as: UTF8.self))
             } catch Ingest.Rejection.unauthorized(let message) {
                 return json(.unauthorized, String(decoding: (try? WireJSON.encoder().encode(ErrorResponse(error: message))) ?? Data(), as: UTF8.self))

@@ -65,11 +65,21 @@ public struct ErrorResponse: Sendable, Equatable, Codable {
     }
 }
 
-/// `GET /api/v1/enrollment`'s answer: the kiosk the bearer token belongs to.
+/// `GET /api/v1/enrollment`'s answer: the kiosk the bearer token belongs to, and the city's model-signing public
+/// key (base64) when the server has one, which the kiosk keeps to check the models it is sent.
 public struct EnrollmentAnswer: Sendable, Equatable, Codable {
     public var kiosk: String
+    public var modelKey: String?
 
-    public init(kiosk: String) { self.kiosk = kiosk }
+    public init(kiosk: String, modelKey: String? = nil) {
+        self.kiosk = kiosk
+        self.modelKey = modelKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kiosk
+        case modelKey = "model_key"
+    }
 }
 
 /// One JSON coder setup for both ends.
