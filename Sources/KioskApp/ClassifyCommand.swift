@@ -39,7 +39,7 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         Kiosk.bootstrapLogging(verbose: engine.verbose)
-        let loaded = try EngineLoader.load(engine)
+        let loaded = try EngineLoader.load(engine, installed: InstalledModels(dataDirectory: data.directory, backend: engine.backend))
         let catalogue = try CatalogueLoader.load(explicit: self.catalogue)
         let unmapped = catalogue.unmappedLabels(loaded.classifier.labels)
         if !unmapped.isEmpty && !json {
@@ -80,7 +80,7 @@ struct ClassifyCommand: ParsableCommand {
                     throw fail("\(error); \(path) was not recorded")
                 }
             }
-            print(json ? jsonLine(path, result, ms, catalogue, policy) : text(path, result, ms, catalogue))
+            print(json ? jsonLine(path, result, ms, catalogue, policy, modelVersion) : text(path, result, ms, catalogue))
         }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -96,14 +96,16 @@ struct ClassifyCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func jsonLine(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue, _ policy: AnswerPolicy) -> String {
+    private func jsonLine(_ path: String, _ result: Classification, _ ms: Double, _ catalogue: Catalogue, _ policy: AnswerPolicy,
+                          _ modelVersion: String) -> String {
         // Written by hand so that the keys keep the documented order.
         let topk = result.top(3).map { "{\"label\":\(JSONText.string($0.label)),\"p\":\(JSONText.number(Double($0.probability)))}" }
         let category = catalogue.category(forLabel: result.top.label).map { JSONText.string($0.rawValue) } ?? "null"
         return "{\"image\":\(JSONText.string(path)),\"label\":\(JSONText.string(result.top.label)),\"category\":\(category),"
             + "\"confidence\":\(JSONText.number(Double(result.top.probability))),\"topk\":[\(topk.joined(separator: ","))],"
             + "\"ms\":\(JSONText.number(ms, digits: 3)),\"asked\":\(!policy.answersByItself(result)),"
-            + "\"other_bins\":\(JSONText.number(Double(catalogue.probabilityOutsideTopBin(result))))}"
+            + "\"other_bins\":\(JSONText.number(Double(catalogue.probabilityOutsideTopBin(result)))),"
+            + "\"model_version\":\(JSONText.string(modelVersion))}"
     }
 }
 

@@ -12,23 +12,32 @@ enum EngineLoader {
         var loadTime: Duration
     }
 
-    static func load(_ options: EngineOptions) throws -> Loaded {
-        let path: String
-        switch ResourceLocator.model(explicit: options.model) {
-        case .success(let found): path = found
-        case .failure(let missing): throw fail(missing.description, code: 2)
-        }
+    /// - Parameter installed: the kiosk's installed models, used when no `--model` is given: the active one (back
+    ///   to the previous by itself when it does not load), else the bundled model.
+    static func load(_ options: EngineOptions, installed: InstalledModels? = nil) throws -> Loaded {
         var labels: [String]? = nil
         if let labelsPath = options.labels {
             labels = try readLabels(labelsPath)
         }
-        let start = ContinuousClock.now
-        do {
+        func bundledPath() throws -> String {
+            switch ResourceLocator.model(explicit: options.model) {
+            case .success(let found): return found
+            case .failure(let missing): throw fail(missing.description, code: 2)
+            }
+        }
+        func open(_ path: String) throws -> Loaded {
+            let start = ContinuousClock.now
             let classifier = try ImageClassifier(
                 modelPath: path, backend: options.backend,
                 threads: options.threads ?? ImageClassifier.defaultThreads, labels: labels)
             return Loaded(classifier: classifier, path: path, loadTime: ContinuousClock.now - start)
-        } catch {
+        }
+        do {
+            if let installed, options.model == nil {
+                return try installed.loadActive { path in try open(path ?? bundledPath()) }
+            }
+            return try open(try bundledPath())
+        } catch let error as InferenceError {
             throw fail(error.description)
         }
     }

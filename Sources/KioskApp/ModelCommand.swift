@@ -8,8 +8,9 @@ import Foundation
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Make and inspect kiosk model files.",
-        subcommands: [QuantizeCommand.self, InfoCommand.self])
+        commandName: "model", abstract: "Make and inspect kiosk model files; the installed model: status, install, rollback.",
+        subcommands: [QuantizeCommand.self, InfoCommand.self, ModelStatusCommand.self, ModelInstallCommand.self,
+                      ModelRollbackCommand.self])
 }
 
 struct QuantizeCommand: ParsableCommand {

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import KioskCore
 
 /// Finds installed files: the default model, the catalogue and the icons. The same lookup serves an installed
 /// kiosk (share/kiosk beside the binary's bin folder, e.g. /usr/local/share/kiosk; /var/lib/kiosk) and a
@@ -35,34 +33,16 @@ enum ResourceLocator {
         return paths
     }
 
-    static func firstExisting(_ paths: [String]) -> String? {
-        paths.first { access($0, R_OK) == 0 }
-    }
+    static func firstExisting(_ paths: [String]) -> String? { ResourceFolders.firstExisting(paths) }
 
-    /// Where scripts/install-pi puts the resources: `share/kiosk` under the binary's prefix, then the usual places.
-    private static var installedResources: [String] {
-        let prefix = URL(fileURLWithPath: executablePath).deletingLastPathComponent().deletingLastPathComponent()
-        var paths = [prefix.appendingPathComponent("share/kiosk").path]
-        for dir in ["/usr/local/share/kiosk", "/usr/share/kiosk"] where !paths.contains(dir) { paths.append(dir) }
-        return paths
-    }
+    private static var installedResources: [String] { ResourceFolders.installed }
+    private static var checkoutResources: [String] { ResourceFolders.checkout }
 
-    /// `Resources` folders of a checkout containing the running executable (.build/<config>/kiosk).
-    private static var checkoutResources: [String] {
-        var results: [String] = []
-        var dir = URL(fileURLWithPath: executablePath).deletingLastPathComponent()
-        for _ in 0..<5 {
-            dir = dir.deletingLastPathComponent()
-            let candidate = dir.appendingPathComponent("Resources").path
-            if access(candidate, F_OK) == 0 { results.append(candidate) }
-        }
-        return results
-    }
-
-    private static var executablePath: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    /// The photos every model is tried on before it is installed (see TrialPhotos).
+    static var trialPhotoCandidates: [String] {
+        var paths: [String] = []
+        if let dir = environment["KIOSK_RESOURCES"] { paths.append("\(dir)/trial-photos") }
+        return paths + ResourceFolders.all.map { "\($0)/trial-photos" }
     }
 
     /// The model to use, or a message saying where we looked and how to get one.

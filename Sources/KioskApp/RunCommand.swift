@@ -115,8 +115,9 @@ struct RunCommand: ParsableCommand {
         let camera = self.camera ?? file.camera.device ?? "/dev/video0"
         let source = try makeCamera(camera, file: file.camera)
         let backend = self.backend ?? file.backend ?? .int8
-        let engine = makeEngine(model: model ?? file.model, backend: backend, threads: threads ?? file.threads)
         let directory = data.directory
+        let installed = InstalledModels(dataDirectory: directory, backend: backend)
+        let engine = makeEngine(model: model ?? file.model, installed: installed, backend: backend, threads: threads ?? file.threads)
         let enrollment: Enrollment?
         do {
             enrollment = try Enrollment.load(dataDirectory: directory)
@@ -125,7 +126,11 @@ struct RunCommand: ParsableCommand {
             enrollment = nil
         }
         let syncWanted = !noSync && (file.sync ?? true)
-        let sync = !syncWanted || enrollment == nil ? nil : SyncWorker(settings: .init(dataDirectory: directory))
+        var syncSettings = SyncWorker.Settings(dataDirectory: directory)
+        // A model given by hand (--model, model in the configuration) is not replaced from the server.
+        if model ?? file.model == nil, file.modelUpdates ?? true { syncSettings.models = installed.hooks }
+        if let seconds = file.modelCheckSeconds { syncSettings.modelCheckInterval = .milliseconds(Int(seconds * 1000)) }
+        let sync = !syncWanted || enrollment == nil ? nil : SyncWorker(settings: syncSettings)
         let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() }) {
             try RecordStore(dataDirectory: directory)
         }
@@ -172,6 +177,14 @@ struct RunCommand: ParsableCommand {
         loop.run()
 
         notifier.stopping()
+        let frames = loop.statistics.frameTimes.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }.sorted()
+        if let worst = frames.last {
+            // What a model swap (or anything else) cost the screen: the frame budget at 30 fps is 33 ms.
+            logger.info("screen loop", metadata: [
+                "frames": "\(loop.statistics.frames)", "median_ms": "\(String(format: "%.2f", frames[frames.count / 2]))",
+                "worst_ms": "\(String(format: "%.2f", worst))", "over_33ms": "\(frames.filter { $0 > 33.3 }.count)",
+            ])
+        }
         logger.info("stopping")
         source.stop()
         engine.stop()
@@ -194,17 +207,14 @@ struct RunCommand: ParsableCommand {
         return V4L2Camera(settings: try cameraControls.settings(device: camera, file: file))
     }
 
-    private func makeEngine(model explicit: String?, backend: InferenceBackend, threads: Int?) -> InferenceWorker {
+    /// The engine: the model given by hand, else the installed active model (swapped when a new one is
+    /// installed, and back to the previous by itself when it does not load), else the bundled one.
+    private func makeEngine(model explicit: String?, installed: InstalledModels, backend: InferenceBackend, threads: Int?) -> InferenceWorker {
         // One core stays free for the screen and the camera when there are several.
         let threads = threads ?? max(1, ImageClassifier.defaultThreads - 1)
         let preferred = backend
         let logger = Logger(label: "kiosk.engine")
-        return InferenceWorker {
-            let path: String
-            switch ResourceLocator.model(explicit: explicit) {
-            case .success(let found): path = found
-            case .failure(let missing): throw missing
-            }
+        @Sendable func load(_ path: String, installed: Bool) throws -> LoadedModel {
             let (classifier, int8Failure) = try BackendFallback.load(preferred: preferred) { (backend) throws(InferenceError) in
                 try ImageClassifier(modelPath: path, backend: backend, threads: threads)
             }
@@ -213,7 +223,19 @@ struct RunCommand: ParsableCommand {
                 logger.warning("int8 backend cannot run here; using the fp32 reference", metadata: ["reason": "\(int8Failure)"])
             }
             logger.info("model loaded", metadata: ["path": "\(path)", "backend": "\(classifier.backend.rawValue)", "threads": "\(threads)"])
-            return LoadedModel(classifier: classifier, version: String((classifier.model?.checksum ?? "unknown").prefix(16)))
+            let checksum = classifier.model?.checksum ?? "unknown"
+            return LoadedModel(classifier: classifier, version: String(checksum.prefix(16)), installed: installed ? checksum : nil)
+        }
+        @Sendable func bundled() throws -> LoadedModel {
+            switch ResourceLocator.model(explicit: explicit) {
+            case .success(let found): return try load(found, installed: false)
+            case .failure(let missing): throw missing
+            }
+        }
+        if explicit != nil { return InferenceWorker { try bundled() } }
+        let store = installed.store
+        return InferenceWorker(installedChoice: { store.activeVersion() }) {
+            try installed.loadActive { path in try path.map { try load($0, installed: true) } ?? bundled() }
         }
     }
 

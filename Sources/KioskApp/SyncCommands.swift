@@ -72,6 +72,9 @@ extension SyncCommand {
         _ = try data.openStore()  // fail now, with a clear message, if the folder is unusable
         var settings = SyncWorker.Settings(dataDirectory: data.directory)
         settings.transport.totalTimeoutMilliseconds = Int(timeout * 1000)
+        let file = try data.configuration()
+        if let hooks = try modelHooks() { settings.models = hooks }
+        if let seconds = file.modelCheckSeconds { settings.modelCheckInterval = .milliseconds(Int(seconds * 1000)) }
         let notifier = SystemdNotifier()
         let worker = SyncWorker(settings: settings, heartbeat: { notifier.watchdog() })
         let done = DispatchSemaphore(value: 0)
@@ -118,11 +121,34 @@ extension SyncCommand {
         } catch {
             throw fail("\(error) (records are kept; retry with kiosk sync, or carry them with kiosk export --to DIR)")
         }
+        if let hooks = try modelHooks() {
+            let updater = ModelUpdater(store: ModelStore(dataDirectory: data.directory), enrollment: enrollment, hooks: hooks)
+            do {
+                switch try updater.check(CurlTransport(enrollment: enrollment, options: options)) {
+                case .noneAssigned: print("model: none assigned by the server")
+                case .upToDate(let version): print("model: \(version.prefix(16)) is assigned and active")
+                case .skipped(let version): print("model: \(version.prefix(16)) is assigned but was refused here before (kiosk model status)")
+                case .installed(let slot): print("model: installed \(slot.version.prefix(16)); a running kiosk swaps to it at its next idle moment")
+                case .refused(let message): throw fail(message)
+                }
+            } catch let error as SyncError {
+                throw fail("model check: \(error) (the download resumes at the next sync)")
+            }
+        }
         // Set-aside records have not reached the server: the run is not a full success until they do.
         if let summary = try? store.summary(), summary.refused > 0 {
             throw fail("\(summary.refused) records are set aside because the server refused them (latest: "
                        + "\(summary.latestRefusal ?? "?")); they are kept: fix the cause, then kiosk sync --retry-refused")
         }
+    }
+}
+
+extension SyncCommand {
+    /// Model updates, unless the configuration names a model file or turns them off.
+    func modelHooks() throws -> ModelUpdater.Hooks? {
+        let file = try data.configuration()
+        guard file.model == nil, file.modelUpdates ?? true else { return nil }
+        return InstalledModels(dataDirectory: data.directory, backend: file.backend ?? .int8).hooks
     }
 }
 
@@ -145,6 +171,9 @@ struct EnrollCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not check the token with the server (it cannot be reached now); needs --kiosk.")
     var offline = false
 
+    @Option(name: .long, help: "The city's model-signing public key (a file from kiosk-central keys init: KEY.pub), pinned instead of taken from the server.")
+    var keyFile: String?
+
     @OptionGroup var data: DataOptions
 
     func run() throws {
@@ -159,12 +188,25 @@ struct EnrollCommand: ParsableCommand {
             if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
                 throw EnrollmentError.invalid("--ca-file \(caFile) cannot be read")
             }
-            if !offline { enrollment.kiosk = try checkedName(enrollment) }
+            if let keyFile { enrollment.modelKey = try Self.pinnedKey(keyFile) }
+            if !offline {
+                let answer = try checked(enrollment)
+                enrollment.kiosk = answer.kiosk
+                if let served = answer.modelKey {
+                    if let pinned = enrollment.modelKey, pinned != served {
+                        throw fail("\(enrollment.server) signs models with another key than --key-file \(keyFile ?? ""); check which is the city's")
+                    }
+                    enrollment.modelKey = served
+                }
+            }
             let name = enrollment.kiosk
             let store = try data.openStore()  // creates the data folder when needed
             try enrollment.save(dataDirectory: data.directory)
             let adopted = try store.adoptPending(kiosk: name)
             print("enrolled \(name) with \(server); credentials in \(Enrollment.path(in: data.directory)) (mode 0600)")
+            print(enrollment.modelKey == nil
+                  ? "no model-signing key: this kiosk will not take models from the server until it enrolls again after kiosk-central keys init"
+                  : "models from the server are checked with key \(enrollment.modelKey!)")
             if adopted > 0 { print("\(adopted) pending records made before enrollment now belong to \(name)") }
         } catch let error as EnrollmentError {
             throw fail(error.description)
@@ -173,11 +215,24 @@ struct EnrollCommand: ParsableCommand {
         }
     }
 
-    /// The name the server gives the token; a different `--kiosk` is refused, as is a token it does not know.
-    private func checkedName(_ enrollment: Enrollment) throws -> String {
-        let named: String
+    /// A public key file's one line of base64, checked.
+    static func pinnedKey(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("--key-file \(path): cannot read it") }
+        let text = String(decoding: data, as: UTF8.self).filter { !$0.isWhitespace }
         do {
-            named = try CurlTransport(enrollment: enrollment, options: .init()).enrolledKiosk()
+            _ = try ModelSigningKey.publicKey(base64: text)
+        } catch {
+            throw fail("--key-file \(path): \(error)")
+        }
+        return text
+    }
+
+    /// The name the server gives the token (a different `--kiosk` is refused, as is a token it does not know),
+    /// and its model-signing key.
+    private func checked(_ enrollment: Enrollment) throws -> EnrollmentAnswer {
+        let answer: EnrollmentAnswer
+        do {
+            answer = try CurlTransport(enrollment: enrollment, options: .init()).enrollment()
         } catch .server(status: 401, _) {
             throw fail("\(enrollment.server) does not know this token (copy it again from kiosk-central device add NAME)")
         } catch {
@@ -185,9 +240,13 @@ struct EnrollCommand: ParsableCommand {
                 ? "cannot check the token with \(enrollment.server): \(error); try again, or pass --offline with --kiosk NAME"
                 : "cannot check the token with \(enrollment.server): \(error)")
         }
+        let named = answer.kiosk
         if let problem = KioskName.problem(named) { throw fail("the server named this kiosk badly: \(problem)") }
         if let kiosk, kiosk != named { throw fail("this token belongs to kiosk \(named) on \(enrollment.server), not \(kiosk)") }
-        return named
+        if let key = answer.modelKey, (try? ModelSigningKey.publicKey(base64: key)) == nil {
+            throw fail("the server's model-signing key is not a valid Ed25519 public key")
+        }
+        return answer
     }
 }
 

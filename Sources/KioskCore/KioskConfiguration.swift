@@ -11,6 +11,7 @@ import Foundation
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
 ///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3, "backend": "int8",
 ///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false, "claim_codes": true,
+///   "model_updates": true, "model_check_s": 600,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
 ///   "screen": { "windowed": false, "min_confidence": 0.55, "min_margin": 0.15, "idle_timeout_s": 10 } }
@@ -53,6 +54,10 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var thumbnails: Bool?
     /// Whether the result screen shows a points code (QR) when the kiosk is enrolled (default on).
     public var claimCodes: Bool?
+    /// Whether the sync takes the model the server assigns (default on; never when `model` names a file).
+    public var modelUpdates: Bool?
+    /// How often the sync asks which model is assigned, in seconds (default 600).
+    public var modelCheckSeconds: Double?
     public var camera = Camera()
     public var windowed: Bool?
     public var minimumConfidence: Double?
@@ -101,6 +106,8 @@ public struct KioskConfiguration: Sendable, Equatable {
             case "sync": sync = try reader.bool(value, key)
             case "thumbnails": thumbnails = try reader.bool(value, key)
             case "claim_codes": claimCodes = try reader.bool(value, key)
+            case "model_updates": modelUpdates = try reader.bool(value, key)
+            case "model_check_s": modelCheckSeconds = try reader.number(value, key, in: 1...86_400)
             case "camera":
                 for (sub, v) in try reader.object(value, key) {
                     let name = "camera.\(sub)"

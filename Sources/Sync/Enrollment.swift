@@ -16,17 +16,21 @@ public struct Enrollment: Sendable, Equatable, Codable {
     public var token: String
     /// A CA bundle for a city server whose certificate is not signed by a public CA.
     public var caFile: String?
+    /// The city's model-signing public key (base64 Ed25519): from the server at enrollment, or pinned by hand.
+    public var modelKey: String?
 
-    public init(server: String, kiosk: String, token: String, caFile: String? = nil) {
+    public init(server: String, kiosk: String, token: String, caFile: String? = nil, modelKey: String? = nil) {
         self.server = server
         self.kiosk = kiosk
         self.token = token
         self.caFile = caFile
+        self.modelKey = modelKey
     }
 
     enum CodingKeys: String, CodingKey {
         case server, kiosk, token
         case caFile = "ca_file"
+        case modelKey = "model_key"
     }
 
     /// Checks what a technician typed; the message names the bad value.

@@ -69,12 +69,13 @@ public final class CurlTransport: RecordTransport {
         public init() {}
     }
 
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     private let url: String
     private let healthURL: String
     private let enrollmentURL: String
-    private let token: String
-    private let caFile: String?
+    let base: String
+    let token: String
+    let caFile: String?
     private let options: Options
 
     public init(enrollment: Enrollment, options: Options = Options()) {
@@ -82,6 +83,7 @@ public final class CurlTransport: RecordTransport {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
         let base = enrollment.server.hasSuffix("/") ? String(enrollment.server.dropLast()) : enrollment.server
+        self.base = base
         url = base + "/api/v1/records"
         healthURL = base + "/api/v1/health"
         enrollmentURL = base + "/api/v1/enrollment"
@@ -131,19 +133,34 @@ public final class CurlTransport: RecordTransport {
         return answer
     }
 
-    /// The kiosk the server says this token belongs to (`kiosk enroll` checks the token with it).
-    public func enrolledKiosk() throws(SyncError) -> String {
+    /// The kiosk the server says this token belongs to and the city's model-signing key (`kiosk enroll` checks
+    /// the token with it).
+    public func enrollment() throws(SyncError) -> EnrollmentAnswer {
         let (status, response) = try perform(enrollmentURL, body: nil, gzip: false)
-        guard status == 200 else {
-            let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)))?.error
-                ?? String(decoding: response.prefix(200), as: UTF8.self)
-            throw .server(status: status, message: message)
-        }
+        guard status == 200 else { throw Self.serverError(status, response) }
         do {
-            return try WireJSON.decoder().decode(EnrollmentAnswer.self, from: Data(response)).kiosk
+            return try WireJSON.decoder().decode(EnrollmentAnswer.self, from: Data(response))
         } catch {
             throw .badResponse("\(error)")
         }
+    }
+
+    /// The model the server assigns this kiosk, nil when it assigns none.
+    public func assignedModel() throws(SyncError) -> ModelAssignment? {
+        let (status, response) = try perform(base + "/api/v1/model", body: nil, gzip: false)
+        if status == 204 { return nil }
+        guard status == 200 else { throw Self.serverError(status, response) }
+        do {
+            return try WireJSON.decoder().decode(ModelAssignment.self, from: Data(response))
+        } catch {
+            throw .badResponse("\(error)")
+        }
+    }
+
+    static func serverError(_ status: Int, _ response: [UInt8]) -> SyncError {
+        let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)))?.error
+            ?? String(decoding: response.prefix(200), as: UTF8.self)
+        return .server(status: status, message: message)
     }
 
     /// Whether the server answers its health check (2 s at most): used to retry at once when it is back.

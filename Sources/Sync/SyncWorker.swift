@@ -22,6 +22,9 @@ public final class SyncWorker: Sendable {
         public var backoffInitial: Duration = .seconds(2)
         public var backoffMaximum: Duration = .seconds(300)
         public var transport = CurlTransport.Options()
+        /// Model updates from the server (nil: none); how often to ask which model is assigned.
+        public var models: ModelUpdater.Hooks?
+        public var modelCheckInterval: Duration = .seconds(600)
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
     }
@@ -38,6 +41,7 @@ public final class SyncWorker: Sendable {
     private let heartbeat: @Sendable () -> Void
     private let worker: BackgroundWorker
     private let current = Mutex<State>(.stopped)
+    private let lastModelCheck = Mutex<ContinuousClock.Instant?>(nil)
 
     /// - Parameter heartbeat: called from the loop while it is healthy (its store readable), at least every
     ///   `pollInterval` or `probeInterval`: the systemd watchdog ping.
@@ -113,11 +117,16 @@ public final class SyncWorker: Sendable {
         }
         heartbeat()
         // Not enrolled yet: look again later (kiosk enroll may happen at any time).
-        guard let enrollment, pending > 0 else {
+        guard let enrollment else {
             current.withLock { $0 = .idle }
             return .poll
         }
         let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
+        guard pending > 0 else {
+            checkModel(enrollment, transport)
+            current.withLock { $0 = .idle }
+            return .poll
+        }
         let outbox = Outbox(store: store, transport: transport, kiosk: enrollment.kiosk, logger: logger,
                             now: { WallClock.nowMilliseconds })
         current.withLock { $0 = .pushing }
@@ -125,6 +134,7 @@ public final class SyncWorker: Sendable {
             let report = try outbox.pushAll { _, _ in self.heartbeat() }
             logger.info("records synced", metadata: ["sent": "\(report.sent)", "new": "\(report.accepted)"])
             backoff.reset()
+            checkModel(enrollment, transport)
             return .poll
         } catch {
             if case .storage(let failure) = error {
@@ -134,6 +144,27 @@ public final class SyncWorker: Sendable {
                 return .storeUnreadable
             }
             return .retry(after: backoff.next(), error: error, transport: transport)
+        }
+    }
+
+    /// Asks for the assigned model at most every `modelCheckInterval`, after a successful push or when idle; a
+    /// failed check (network, refused model) waits for the next interval, the records' sync is not held up.
+    private func checkModel(_ enrollment: Enrollment, _ transport: CurlTransport) {
+        guard let hooks = settings.models else { return }
+        let now = worker.clock.now
+        let due = lastModelCheck.withLock { last -> Bool in
+            if let last, now - last < settings.modelCheckInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let updater = ModelUpdater(store: ModelStore(dataDirectory: settings.dataDirectory), enrollment: enrollment,
+                                   hooks: hooks, logger: logger)
+        do {
+            let outcome = try updater.check(transport) { self.heartbeat() }
+            if case .installed(let slot) = outcome { logger.info("new model ready", metadata: ["version": "\(slot.version.prefix(16))"]) }
+        } catch {
+            logger.warning("model check failed; trying again later", metadata: ["error": "\(error)"])
         }
     }
 }

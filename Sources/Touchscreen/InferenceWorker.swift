@@ -8,10 +8,14 @@ public struct LoadedModel: Sendable {
     public var classifier: any Classifier
     /// The model file's checksum prefix (the records' `model_version`).
     public var version: String
+    /// Which installed model this is (its full version), nil for the bundled one or a file given by hand: the
+    /// worker swaps models when the installed choice stops matching it.
+    public var installed: String?
 
-    public init(classifier: any Classifier, version: String) {
+    public init(classifier: any Classifier, version: String, installed: String? = nil) {
         self.classifier = classifier
         self.version = version
+        self.installed = installed
     }
 }
 
@@ -43,17 +47,24 @@ public final class InferenceWorker: Sendable {
     }
 
     private let load: @Sendable () throws -> LoadedModel
+    private let installedChoice: (@Sendable () -> String?)?
     private let retryInterval: Duration
     private let logger: Logger
     private let shared = Mutex(Shared())
     private let worker: BackgroundWorker
     private let answered = Mutex<(@Sendable () -> Void)?>(nil)
 
-    /// - Parameter clock: what the worker waits on between attempts to load the model (tests move time by hand).
+    /// - Parameters:
+    ///   - clock: what the worker waits on between attempts to load the model (tests move time by hand).
+    ///   - installedChoice: the installed model that should run now (nil: the bundled one), asked about once a
+    ///     second while idle; when it differs from the loaded model's, `load` is called again and the new model
+    ///     replaces the old between two scans, without a restart.
     public init(retryInterval: Duration = .seconds(10), logger: Logger = Logger(label: "kiosk.inference"),
-                clock: any WorkerClock = .system, load: @escaping @Sendable () throws -> LoadedModel) {
+                clock: any WorkerClock = .system, installedChoice: (@Sendable () -> String?)? = nil,
+                load: @escaping @Sendable () throws -> LoadedModel) {
         worker = BackgroundWorker(clock: clock)
         self.load = load
+        self.installedChoice = installedChoice
         self.retryInterval = retryInterval
         self.logger = logger
     }
@@ -84,6 +95,8 @@ public final class InferenceWorker: Sendable {
 
     private func run() {
         var model: LoadedModel?
+        // An installed choice that failed to load, not tried again until the choice changes.
+        var failedChoice: String??
         while !worker.isStopping {
             if model == nil {
                 do {
@@ -104,10 +117,12 @@ public final class InferenceWorker: Sendable {
                     continue
                 }
             }
-            guard let model, let (scan, image) = shared.withLock({ s in defer { s.job = nil }; return s.job }) else {
+            guard let current = model, let (scan, image) = shared.withLock({ s in defer { s.job = nil }; return s.job }) else {
+                if let current = model, let swapped = swapIfChosen(current, failed: &failedChoice) { model = swapped }
                 _ = worker.wait(for: .seconds(1))
                 continue
             }
+            let model = current
             let start = ContinuousClock.now
             do {
                 let c = try model.classifier.classify(image)
@@ -116,6 +131,27 @@ public final class InferenceWorker: Sendable {
                 logger.error("\(scan) failed: \(error)")
                 answer(scan, .failure(Failure(description: String(describing: error))), ContinuousClock.now - start)
             }
+        }
+    }
+
+    /// At an idle moment: the newly installed model when the choice changed, loaded while the old one stays in
+    /// place (a scan arriving meanwhile waits for the load, the screen does not).
+    private func swapIfChosen(_ current: LoadedModel, failed: inout String??) -> LoadedModel? {
+        guard let installedChoice else { return nil }
+        let wanted = installedChoice()
+        guard wanted != current.installed, failed != .some(wanted) else { return nil }
+        let start = ContinuousClock.now
+        do {
+            let loaded = try load()
+            failed = nil
+            shared.withLock { $0.status = .ready(version: loaded.version) }
+            logger.info("model swapped", metadata: ["from": "\(current.version)", "to": "\(loaded.version)",
+                                                    "load": "\(ContinuousClock.now - start)"])
+            return loaded
+        } catch {
+            failed = .some(wanted)
+            logger.error("new model did not load; the current one keeps running", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -33,7 +33,7 @@ class InstallTest(unittest.TestCase):
         first = self.install()
         self.assertEqual(first.returncode, 0, first.stderr)
         for f in ["usr/local/bin/kiosk", "usr/local/share/kiosk/models/default.kmodel", "usr/local/share/kiosk/catalogue.json",
-                  "usr/local/share/kiosk/icons/hazardous.png", "etc/kiosk/kiosk.json", "etc/systemd/system/kiosk.service",
+                  "usr/local/share/kiosk/icons/hazardous.png", "usr/local/share/kiosk/trial-photos/glass.jpg", "etc/kiosk/kiosk.json", "etc/systemd/system/kiosk.service",
                   "etc/systemd/system/kiosk-sync.service"]:
             self.assertTrue(os.path.isfile(self.path(f)), f)
         self.assertTrue(os.access(self.path("usr/local/bin/kiosk"), os.X_OK))
@@ -51,6 +51,12 @@ class InstallTest(unittest.TestCase):
                                      self.path("etc/kiosk/kiosk.json"), picture], capture_output=True, text=True, env=env)
         self.assertEqual(classified.returncode, 0, classified.stderr)
         self.assertEqual(json.loads(classified.stdout)["image"], picture)
+        # A technician's model install tries the model on the installed trial photos.
+        installed = subprocess.run([kiosk, "model", "install", self.path("usr/local/share/kiosk/models/default.kmodel"),
+                                    "--unsigned", "--data-dir", data, "--config", self.path("etc/kiosk/kiosk.json")],
+                                   capture_output=True, text=True, env=env)
+        self.assertEqual(installed.returncode, 0, installed.stderr)
+        self.assertIn("(unsigned)", installed.stdout)
 
         # The technician edits the configuration; an upgrade keeps it and the records.
         with open(self.path("etc/kiosk/kiosk.json")) as f:

@@ -27,12 +27,15 @@ import Testing
         #expect(c.minimumConfidence == 0.55)
         #expect(c.idleTimeoutSeconds == 10)
         #expect(c.sync == true)
+        // No model file named: the installed model, replaced by the ones the server assigns.
+        #expect(c.model == nil && c.modelUpdates == true && c.modelCheckSeconds == 600)
     }
 
     @Test func everyKeyIsRead() throws {
         let c = try parse("""
             {"data_dir": "/srv/k", "language": "en", "model": "/m.kmodel", "catalogue": "/c.json", "font": "Noto Sans CJK SC",
              "threads": 3, "backend": "fp32", "server": "https://kiosk.city.example", "sync": false, "thumbnails": true,
+             "model_updates": false, "model_check_s": 30,
              "camera": {"device": "/dev/video2", "modes": ["YUYV:640x480@30"], "exposure": 150, "white_balance": 4600, "focus": "auto"},
              "screen": {"windowed": true, "min_confidence": 0.7, "min_margin": 0.2, "idle_timeout_s": 20}}
             """)
@@ -47,6 +50,8 @@ import Testing
         expected.server = "https://kiosk.city.example"
         expected.sync = false
         expected.thumbnails = true
+        expected.modelUpdates = false
+        expected.modelCheckSeconds = 30
         expected.camera = .init(device: "/dev/video2", modes: ["YUYV:640x480@30"], exposure: .fixed(150), whiteBalance: .fixed(4600), focus: .auto)
         expected.windowed = true
         expected.minimumConfidence = 0.7
@@ -62,6 +67,7 @@ import Testing
         #expect(error("{\"screen\": {\"min_confidence\": 1.5}}") == "configuration kiosk.json: screen.min_confidence: must be a number from 0 to 1")
         #expect(error("{\"screen\": {\"idle_timeout_s\": \"10\"}}") == "configuration kiosk.json: screen.idle_timeout_s: must be a number from 1 to 3600")
         #expect(error("{\"screen\": {\"blank\": true}}") == "configuration kiosk.json: screen.blank: is not a known key")
+        #expect(error("{\"model_check_s\": 0}") == "configuration kiosk.json: model_check_s: must be a number from 1 to 86400")
         #expect(error("{\"threads\": 2.5}") == "configuration kiosk.json: threads: must be a whole number from 1 to 256")
         #expect(error("{\"threads\": 300}") == "configuration kiosk.json: threads: must be a whole number from 1 to 256")
         #expect(error("{\"backend\": \"int4\"}") == "configuration kiosk.json: backend: must be \"int8\" or \"fp32\", not \"int4\"")
