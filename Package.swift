@@ -133,7 +133,10 @@ let package = Package(
         // Fuzz targets for every parser of outside input (scripts/fuzz), and their corpus replay (scripts/test).
         .executableTarget(
             name: "kiosk-fuzz",
-            dependencies: ["CLibFuzzer", "Imaging", "Inference", "Camera", "SyncWire", "KioskCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CLibFuzzer", "Imaging", "Inference", "Camera", "SyncWire", "KioskCore",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Sources/KioskFuzz"
         ),
         // Appends records until killed; the power-loss test's writer.

@@ -12,7 +12,7 @@ struct FuzzTarget: Sendable {
     static let all: [FuzzTarget] = [
         ImageTargets.image, ImageTargets.upload, ImageTargets.mjpeg, ModelTargets.model, ModelTargets.onnx, WireTargets.batch,
         WireTargets.bundle, WireTargets.gzip, ConfigurationTargets.configuration, ConfigurationTargets.catalogue,
-        SearchTargets.items, WireTargets.claim,
+        SearchTargets.items, WireTargets.claim, WireTargets.manifest,
     ]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

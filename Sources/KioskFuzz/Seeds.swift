@@ -29,6 +29,13 @@ enum Seeds {
         try put("bundle", "three-records.kbundle",
                 try OfflineBundle(kiosk: "station-1", createdAtMilliseconds: 1_795_000_000_000, records: records)
                     .signed(token: WireTargets.bundleToken))
+        let answers = [ModelManifest.Answer(photo: "glass.jpg", photoSHA256: String(repeating: "ab", count: 32), label: "glass", probability: 0.9371),
+                       ModelManifest.Answer(photo: "metal.jpg", photoSHA256: String(repeating: "cd", count: 32), label: "metal", probability: 0.642)]
+        let manifest = ModelManifest(version: String(repeating: "0f", count: 32), size: 23_868_288, labels: ["glass", "metal", "trash"],
+                                     answers: answers, notes: "retrained", createdAtMilliseconds: 1_795_000_000_000)
+        let signed = try SignedManifest.sign(manifest, with: WireTargets.manifestKey)
+        try put("manifest", "assignment.json", [UInt8](try WireJSON.encoder().encode(ModelAssignment(signed: signed, path: "api/v1/models/" + manifest.version))))
+        try put("manifest", "manifest.json", [UInt8](try WireJSON.encoder().encode(manifest)))
         let model = NSTemporaryDirectory() + "kiosk-fuzz-seed-\(getpid()).kmodel"
         defer { try? FileManager.default.removeItem(atPath: model) }
         _ = try ModelQuantizer.quantize(

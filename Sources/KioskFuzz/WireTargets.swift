@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KioskCore
 import SyncWire
@@ -65,6 +66,38 @@ enum WireTargets {
         let again = try? ClaimCode.parse(signed)
         require(again.map { $0.code == parsed.code && $0.code.verify(mac: $0.mac, key: key) } ?? false, "a re-signed code does not verify")
         _ = parsed.code.timeProblem(now: Int64(bytes.count) * 86_400_000)
+        return true
+    }
+
+    /// The key model manifests in the seeds are signed with (a fixed test key).
+    static var manifestKey: Curve25519.Signing.PrivateKey {
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
+    }
+
+    /// What a kiosk reads from `GET /api/v1/model` (the assignment with its signed manifest), and the manifest's
+    /// JSON inside it: only the city's key opens one, an opened manifest is sane, signs and opens to itself, and
+    /// agrees with its own trial answers.
+    static let manifest = FuzzTarget(name: "manifest", summary: "model assignments and manifests (from the central server)") { bytes in
+        let key = manifestKey
+        var accepted = false
+        if let assignment = try? WireJSON.decoder().decode(ModelAssignment.self, from: Data(bytes)) {
+            accepted = true
+            if let opened = try? assignment.signed.open(publicKey: key.publicKey) {
+                require(opened.problem() == nil, "an opened manifest fails its own checks")
+            }
+        }
+        let raw = SignedManifest(manifest: Data(bytes).base64EncodedString(), signature: "")
+        guard let decoded = try? raw.unverified() else { return accepted }
+        require(decoded.problem() == nil, "a decoded manifest fails its own checks")
+        do {
+            let signed = try SignedManifest.sign(decoded, with: key)
+            let reopened = try signed.open(publicKey: key.publicKey)
+            require(reopened == decoded, "a manifest does not survive signing")
+            require((try? signed.open(publicKey: Curve25519.Signing.PrivateKey().publicKey)) == nil, "another key opens a manifest")
+        } catch {
+            require(false, "a decoded manifest cannot be signed and opened again: \(error)")
+        }
+        require(decoded.disagreement(with: decoded.answers) == nil, "a manifest disagrees with its own answers")
         return true
     }
 }
