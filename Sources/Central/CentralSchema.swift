@@ -128,6 +128,26 @@ enum CentralSchema {
             """,
             "CREATE INDEX model_rollouts_created ON model_rollouts (created_at_ms)",
         ],
+        // Each kiosk's latest heartbeat: its health as it last reported it.
+        [
+            """
+            CREATE TABLE kiosk_health (
+                kiosk \(.text) PRIMARY KEY NOT NULL,
+                received_at_ms \(.int64) NOT NULL,
+                sent_at_ms \(.int64) NOT NULL,
+                app_version \(.text) NOT NULL,
+                model_version \(.text),
+                model_error \(.text),
+                camera \(.text) NOT NULL,
+                disk_free_bytes \(.int64),
+                pending \(.int64) NOT NULL,
+                refused \(.int64) NOT NULL,
+                uptime_s \(.int64),
+                last_error \(.text),
+                cpu_temp_c \(.double)
+            )
+            """,
+        ],
     ]
 
     /// Brings the schema up to date inside the caller's transaction, and answers the version it found.

@@ -130,6 +130,18 @@ struct RunCommand: ParsableCommand {
         // A model given by hand (--model, model in the configuration) is not replaced from the server.
         if model ?? file.model == nil, file.modelUpdates ?? true { syncSettings.models = installed.hooks }
         if let seconds = file.modelCheckSeconds { syncSettings.modelCheckInterval = .milliseconds(Int(seconds * 1000)) }
+        if let seconds = file.heartbeatSeconds { syncSettings.heartbeatInterval = .milliseconds(Int(seconds * 1000)) }
+        let handPicked = model ?? file.model != nil
+        syncSettings.heartbeat = { [source, engine, installed] in
+            let camera = switch source.status {
+            case .streaming: "ok"
+            case .busy: "busy"
+            default: source.status.description
+            }
+            guard case .ready(let version) = engine.status else { return (camera, nil) }
+            if handPicked { return (camera, version) }
+            return (camera, installed.store.activeVersion() ?? InstalledModels.bundled()?.version ?? version)
+        }
         let sync = !syncWanted || enrollment == nil ? nil : SyncWorker(settings: syncSettings)
         let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() }) {
             try RecordStore(dataDirectory: directory)

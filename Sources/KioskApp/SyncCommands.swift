@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import KioskCore
 import SQLite
 import Sync
@@ -75,6 +76,8 @@ extension SyncCommand {
         let file = try data.configuration()
         if let hooks = try modelHooks() { settings.models = hooks }
         if let seconds = file.modelCheckSeconds { settings.modelCheckInterval = .milliseconds(Int(seconds * 1000)) }
+        if let seconds = file.heartbeatSeconds { settings.heartbeatInterval = .milliseconds(Int(seconds * 1000)) }
+        settings.heartbeat = try appFacts()
         let notifier = SystemdNotifier()
         let worker = SyncWorker(settings: settings, heartbeat: { notifier.watchdog() })
         let done = DispatchSemaphore(value: 0)
@@ -135,6 +138,13 @@ extension SyncCommand {
                 throw fail("model check: \(error) (the download resumes at the next sync)")
             }
         }
+        // A heartbeat from the command line knows no camera (the app holds it) but the installed model.
+        do {
+            try CurlTransport(enrollment: enrollment, options: options)
+                .send(HeartbeatReport.make(kiosk: enrollment.kiosk, dataDirectory: data.directory, store: store, app: try appFacts()))
+        } catch let error as SyncError {
+            print("heartbeat not sent: \(error)")
+        }
         // Set-aside records have not reached the server: the run is not a full success until they do.
         if let summary = try? store.summary(), summary.refused > 0 {
             throw fail("\(summary.refused) records are set aside because the server refused them (latest: "
@@ -144,6 +154,17 @@ extension SyncCommand {
 }
 
 extension SyncCommand {
+    /// What a sync outside the app reports: the camera unknown, the model the app would load.
+    func appFacts() throws -> HeartbeatReport.AppFacts {
+        let file = try data.configuration()
+        let store = ModelStore(dataDirectory: data.directory)
+        let named = file.model
+        return {
+            if let named { return ("unknown", (try? KioskModel(path: named))?.checksum) }
+            return ("unknown", store.activeVersion() ?? InstalledModels.bundled()?.version)
+        }
+    }
+
     /// Model updates, unless the configuration names a model file or turns them off.
     func modelHooks() throws -> ModelUpdater.Hooks? {
         let file = try data.configuration()

@@ -20,9 +20,13 @@ struct DashboardAPI: Sendable {
     let checker: PasswordChecker
     /// The catalogue's quiz (texts and bins of the questions), for the quiz section.
     let quiz: [QuizQuestion]
+    /// A kiosk not heard from for longer is marked silent.
+    let silentAfterMilliseconds: Int64
 
-    init(store: CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger, quiz: [QuizQuestion] = []) {
+    init(store: CentralStore, calendar: Calendar, secureCookies: Bool, logger: Logger, quiz: [QuizQuestion] = [],
+         silentAfterMilliseconds: Int64 = 30 * 60_000) {
         self.quiz = quiz
+        self.silentAfterMilliseconds = silentAfterMilliseconds
         self.store = store
         self.calendar = calendar
         self.secureCookies = secureCookies
@@ -152,14 +156,29 @@ struct DashboardAPI: Sendable {
             let totals = try await storage { () async throws(CentralError) in try await store.quizTotals(kiosk: kioskFilter, from: from, to: to) }
             let points = try await storage { () async throws(CentralError) in try await store.pointsTotals(from: from, to: to) }
                 .filter { kioskFilter == nil || $0.kiosk == kioskFilter }
+            let fleet = try await fleetReport(query)
             return html(.ok, DashboardPage.dashboard(statistics, language: language, operatorName: session.operatorName,
                                                      csrf: session.csrf, kioskNames: statistics.allKiosks,
-                                                     quiz: QuizReport(totals: totals, catalogue: quiz), points: points))
+                                                     quiz: QuizReport(totals: totals, catalogue: quiz), points: points, fleet: fleet))
         } catch let problem as Problem {
             return html(problem.status, DashboardPage.document(title: "\(problem.status.code)", language: language,
                                                                body: "<main><section><p class=\"error\" id=\"error\">\(HTML.escape(problem.message))</p><p><a href=\"/dashboard\">/dashboard</a></p></section></main>"))
         } catch {
             return text(.internalServerError, "internal error")
+        }
+    }
+
+    /// Health, rollout and field accuracy, for the whole fleet or the one kiosk the page is about.
+    private func fleetReport(_ query: StatsQuery) async throws(Problem) -> FleetReport {
+        let store = self.store, silentAfterMilliseconds = self.silentAfterMilliseconds
+        let kiosk = query.kiosk
+        return try await storage { () async throws(CentralError) in
+            FleetReport(
+                health: try await store.health().filter { kiosk == nil || $0.heartbeat.kiosk == kiosk },
+                assigned: try await store.fleetModels().filter { kiosk == nil || $0.kiosk == kiosk },
+                models: try await store.models(),
+                accuracy: try await store.fieldAccuracy(query),
+                now: WallClock.nowMilliseconds, silentAfterMilliseconds: silentAfterMilliseconds)
         }
     }
 

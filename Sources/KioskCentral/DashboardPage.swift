@@ -44,7 +44,7 @@ enum DashboardPage {
     }
 
     static func dashboard(_ s: FleetStatistics, language: Language, operatorName: String, csrf: String, kioskNames: [String],
-                          quiz: QuizReport? = nil, points: [PointsTotal]? = nil) -> String {
+                          quiz: QuizReport? = nil, points: [PointsTotal]? = nil, fleet: FleetReport? = nil) -> String {
         let t = { DashboardText.text($0, language) }
         let other: Language = language == .zh ? .en : .zh
         let filter = "from=\(s.from)&to=\(s.to)" + (s.kiosk.map { "&kiosk=\(HTML.query($0))" } ?? "")
@@ -114,6 +114,7 @@ enum DashboardPage {
                 """
         }
         body += "</table></div></section>"
+        if let fleet { body += fleetSection(fleet, language: language) }
         if let quiz { body += quizSection(quiz, language: language) }
         if let points { body += pointsSection(points, from: s.from, to: s.to, language: language) }
         body += "</main>"

@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Points claims and balance requests one address may send a minute.")
     var claimsPerMinute = 10
 
+    @Option(name: .long, help: "Minutes without a heartbeat after which the dashboard marks a kiosk silent.")
+    var silentAfterMinutes = 30.0
+
     @Flag(name: .long, help: "Log each request.")
     var verbose = false
 
@@ -50,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         if model != nil && catalogue == nil { throw ValidationError("--model needs --catalogue (the bins its labels go in)") }
         if !(1...64).contains(classifyThreads) { throw ValidationError("--classify-threads must be between 1 and 64, not \(classifyThreads)") }
         if !(1...10_000).contains(claimsPerMinute) { throw ValidationError("--claims-per-minute must be between 1 and 10000, not \(claimsPerMinute)") }
+        if !(0.05...10_080).contains(silentAfterMinutes) { throw ValidationError("--silent-after-minutes must be between 0.05 and 10080, not \(silentAfterMinutes)") }
         if !(1...10_000).contains(uploadsPerMinute) { throw ValidationError("--uploads-per-minute must be between 1 and 10000, not \(uploadsPerMinute)") }
     }
 
@@ -79,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let router = RecordsAPI(ingest: Ingest(store: store), logger: logger).router()
         ModelAPI(ingest: Ingest(store: store), logger: logger).add(to: router)
+        HeartbeatAPI(ingest: Ingest(store: store), logger: logger).add(to: router)
         ClassifyAPI(classifier: classifier, limiter: UploadLimiter(perPeer: uploadsPerMinute), logger: logger).add(to: router)
         var iconFiles: IconFiles?
         if let loaded, let catalogue {
@@ -90,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         ResidentAPI(catalogue: loaded, classifies: classifier != nil, icons: iconFiles).add(to: router)
         ClaimAPI(claims: Claims(store: store), catalogue: loaded, limiter: UploadLimiter(perPeer: claimsPerMinute), logger: logger).add(to: router)
-        DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger, quiz: loaded?.quiz ?? []).add(to: router)
+        DashboardAPI(store: store, calendar: calendar, secureCookies: secureCookies, logger: logger, quiz: loaded?.quiz ?? [],
+                     silentAfterMilliseconds: Int64(silentAfterMinutes * 60_000)).add(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "kiosk-central"),

@@ -11,7 +11,7 @@ import Foundation
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
 ///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3, "backend": "int8",
 ///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false, "claim_codes": true,
-///   "model_updates": true, "model_check_s": 600,
+///   "model_updates": true, "model_check_s": 600, "heartbeat_s": 60,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
 ///   "screen": { "windowed": false, "min_confidence": 0.55, "min_margin": 0.15, "idle_timeout_s": 10 } }
@@ -58,6 +58,8 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var modelUpdates: Bool?
     /// How often the sync asks which model is assigned, in seconds (default 600).
     public var modelCheckSeconds: Double?
+    /// How often the sync sends a heartbeat, in seconds (default 60).
+    public var heartbeatSeconds: Double?
     public var camera = Camera()
     public var windowed: Bool?
     public var minimumConfidence: Double?
@@ -108,6 +110,7 @@ public struct KioskConfiguration: Sendable, Equatable {
             case "claim_codes": claimCodes = try reader.bool(value, key)
             case "model_updates": modelUpdates = try reader.bool(value, key)
             case "model_check_s": modelCheckSeconds = try reader.number(value, key, in: 1...86_400)
+            case "heartbeat_s": heartbeatSeconds = try reader.number(value, key, in: 1...86_400)
             case "camera":
                 for (sub, v) in try reader.object(value, key) {
                     let name = "camera.\(sub)"

@@ -157,6 +157,11 @@ public final class CurlTransport: RecordTransport {
         }
     }
 
+    /// A POST of a small JSON body (not compressed), with the token.
+    func post(_ url: String, body: [UInt8]) throws(SyncError) -> (Int, [UInt8]) {
+        try perform(url, body: body, gzip: false)
+    }
+
     static func serverError(_ status: Int, _ response: [UInt8]) -> SyncError {
         let message = (try? WireJSON.decoder().decode(ErrorResponse.self, from: Data(response)))?.error
             ?? String(decoding: response.prefix(200), as: UTF8.self)

@@ -25,6 +25,9 @@ public final class SyncWorker: Sendable {
         /// Model updates from the server (nil: none); how often to ask which model is assigned.
         public var models: ModelUpdater.Hooks?
         public var modelCheckInterval: Duration = .seconds(600)
+        /// Heartbeats to the server (nil: none): what the app knows of itself, and how often to send them.
+        public var heartbeat: HeartbeatReport.AppFacts?
+        public var heartbeatInterval: Duration = .seconds(60)
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
     }
@@ -42,6 +45,7 @@ public final class SyncWorker: Sendable {
     private let worker: BackgroundWorker
     private let current = Mutex<State>(.stopped)
     private let lastModelCheck = Mutex<ContinuousClock.Instant?>(nil)
+    private let lastHeartbeat = Mutex<ContinuousClock.Instant?>(nil)
 
     /// - Parameter heartbeat: called from the loop while it is healthy (its store readable), at least every
     ///   `pollInterval` or `probeInterval`: the systemd watchdog ping.
@@ -124,6 +128,7 @@ public final class SyncWorker: Sendable {
         let transport = CurlTransport(enrollment: enrollment, options: settings.transport)
         guard pending > 0 else {
             checkModel(enrollment, transport)
+            sendHeartbeat(enrollment, transport, store)
             current.withLock { $0 = .idle }
             return .poll
         }
@@ -135,6 +140,7 @@ public final class SyncWorker: Sendable {
             logger.info("records synced", metadata: ["sent": "\(report.sent)", "new": "\(report.accepted)"])
             backoff.reset()
             checkModel(enrollment, transport)
+            sendHeartbeat(enrollment, transport, store)
             return .poll
         } catch {
             if case .storage(let failure) = error {
@@ -150,14 +156,7 @@ public final class SyncWorker: Sendable {
     /// Asks for the assigned model at most every `modelCheckInterval`, after a successful push or when idle; a
     /// failed check (network, refused model) waits for the next interval, the records' sync is not held up.
     private func checkModel(_ enrollment: Enrollment, _ transport: CurlTransport) {
-        guard let hooks = settings.models else { return }
-        let now = worker.clock.now
-        let due = lastModelCheck.withLock { last -> Bool in
-            if let last, now - last < settings.modelCheckInterval { return false }
-            last = now
-            return true
-        }
-        guard due else { return }
+        guard let hooks = settings.models, due(lastModelCheck, every: settings.modelCheckInterval) else { return }
         let updater = ModelUpdater(store: ModelStore(dataDirectory: settings.dataDirectory), enrollment: enrollment,
                                    hooks: hooks, logger: logger)
         do {
@@ -165,6 +164,26 @@ public final class SyncWorker: Sendable {
             if case .installed(let slot) = outcome { logger.info("new model ready", metadata: ["version": "\(slot.version.prefix(16))"]) }
         } catch {
             logger.warning("model check failed; trying again later", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A heartbeat at most every `heartbeatInterval`; a failed one waits for the next (it is only a report).
+    private func sendHeartbeat(_ enrollment: Enrollment, _ transport: CurlTransport, _ store: RecordStore) {
+        guard let facts = settings.heartbeat, due(lastHeartbeat, every: settings.heartbeatInterval) else { return }
+        let beat = HeartbeatReport.make(kiosk: enrollment.kiosk, dataDirectory: settings.dataDirectory, store: store, app: facts)
+        do {
+            try transport.send(beat)
+        } catch {
+            logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func due(_ last: borrowing Mutex<ContinuousClock.Instant?>, every interval: Duration) -> Bool {
+        let now = worker.clock.now
+        return last.withLock { last -> Bool in
+            if let last, now - last < interval { return false }
+            last = now
+            return true
         }
     }
 }

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kmodel_variants  # noqa: E402
@@ -122,7 +123,7 @@ class CutProxy:
 class Fleet:
     """kiosk-central on a fresh database with a signing key, serving; kiosks registered and enrolled on demand."""
 
-    def __init__(self, test):
+    def __init__(self, test, serve_args=()):
         self.test = test
         self.tmp = tempfile.mkdtemp(prefix="kiosk-fleet-")
         test.addCleanup(shutil.rmtree, self.tmp, True)
@@ -137,7 +138,7 @@ class Fleet:
         out = self.central("keys", "init", "--key-file", self.key).stdout
         self.public_key = out.strip().splitlines()[-1]
         self.tokens = {}
-        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", self.database],
+        self.server = subprocess.Popen([CENTRAL, "serve", "--port", "0", "--database", self.database, *serve_args],
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         test.addCleanup(self.stop)
         for line in self.server.stdout:
@@ -528,6 +529,60 @@ class RunningKioskSwapTest(unittest.TestCase):
         print(f"\n  {loop.strip()}", file=sys.stderr)
         self.assertNotIn("problem", text().lower().split("model swapped")[1].split("stopping")[0],
                          "no problem screen around the swap")
+
+
+@unittest.skipUnless(all(os.access(p, os.X_OK) for p in (KIOSK, CENTRAL)) and shutil.which("chromium"),
+                     "build first, and scripts/setup-test-tools (Chromium)")
+class FleetDashboardTest(unittest.TestCase):
+    def test_heartbeats_show_health_a_silent_kiosk_the_rollout_and_accuracy_per_model(self):
+        from chromium import Chromium
+        fleet = Fleet(self, serve_args=["--silent-after-minutes", "0.05"])
+        password = "correct horse battery"
+        subprocess.run([CENTRAL, "admin", "add", "ops", "--database", fleet.database], input=password + "\n",
+                       check=True, capture_output=True, text=True)
+        fleet.enroll("station-a")
+        fleet.enroll("station-b")
+        new = fleet.add(fleet.variant(44), notes="retrained on field photos")
+        fleet.central("model", "assign", new[:16], "--kiosk", "station-a")
+        photos = os.path.join(ROOT, "Resources", "trial-photos")
+        pictures = sorted(os.path.join(photos, p) for p in os.listdir(photos) if p.endswith(".jpg"))
+        fleet.kiosk("station-a", "sync")  # takes the new model
+        fleet.kiosk("station-a", "classify", "--record", *pictures)
+        fleet.kiosk("station-b", "classify", "--record", *pictures[:5])
+        fleet.kiosk("station-b", "sync")
+        time.sleep(3.5)  # station-b is silent from now on
+        fleet.kiosk("station-a", "sync")
+
+        import urllib.request
+        request = urllib.request.Request(f"http://127.0.0.1:{fleet.port}/api/v1/heartbeat", method="POST",
+                                         data=json.dumps({"kiosk": "station-b"}).encode(),
+                                         headers={"Authorization": f"Bearer {fleet.tokens['station-a']}"})
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            self.fail("a malformed heartbeat was accepted")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 400)
+
+        browser = Chromium(self)
+        browser.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=True)
+        browser.navigate(f"http://127.0.0.1:{fleet.port}/login?lang=en")
+        browser.evaluate(f"document.getElementById('name').value='ops'; document.getElementById('password').value='{password}';"
+                         "document.getElementById('signin').click()")
+        browser.wait_for_load()
+        self.assertEqual(browser.evaluate("location.pathname"), "/dashboard")
+        row = "document.querySelector('#health tr[data-kiosk=\"%s\"]').dataset.status"
+        self.assertEqual(browser.evaluate(row % "station-a"), "ok")
+        self.assertEqual(browser.evaluate(row % "station-b"), "silent")
+        rollout = "document.querySelector('#rollout tr[data-model=\"%s\"]').dataset.%s"
+        self.assertEqual((browser.evaluate(rollout % (new[:16], "assigned")), browser.evaluate(rollout % (new[:16], "running"))), ("1", "1"))
+        shipped = version_of(SHIPPED)[:16]
+        self.assertEqual(browser.evaluate(rollout % (shipped, "running")), "1")
+        answers = "document.querySelector('#field-accuracy tr[data-model=\"%s\"]').dataset.answers"
+        self.assertEqual((browser.evaluate(answers % new[:16]), browser.evaluate(answers % shipped)), (str(len(pictures)), "5"))
+        shots = os.path.join(ROOT, ".build", "screenshots")
+        os.makedirs(shots, exist_ok=True)
+        browser.evaluate("document.getElementById('health').scrollIntoView()")
+        browser.screenshot(os.path.join(shots, "dashboard-fleet-en.png"), 1280)
 
 
 @unittest.skipUnless(POSTGRES, "no PostgreSQL (export KIOSK_TEST_POSTGRES=$(scripts/setup-postgres))")
