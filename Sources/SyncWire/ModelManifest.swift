@@ -81,6 +81,18 @@ public struct ModelManifest: Sendable, Equatable, Codable {
         guard size > 0, size <= Self.maximumSize else { return "size \(size) is out of range" }
         guard !labels.isEmpty else { return "it lists no labels" }
         guard !answers.isEmpty else { return "it lists no trial answers" }
+        // One answer per photo, each a plain file name with its digest, a label of the model and a probability:
+        // two answers for one photo would make the trial's verdict depend on which is read (found by the fuzzer).
+        var photos = Set<String>()
+        for a in answers {
+            guard !a.photo.isEmpty, a.photo.utf8.count <= 255, !a.photo.contains("/"), a.photo != "..", a.photo != "." else {
+                return "trial photo \(a.photo.prefix(80).debugDescription) is not a plain file name"
+            }
+            guard photos.insert(a.photo).inserted else { return "trial photo \(a.photo) is answered twice" }
+            guard a.photoSHA256.count == 64, Hex.decode(a.photoSHA256) != nil else { return "trial photo \(a.photo): its digest is not a SHA-256" }
+            guard labels.contains(a.label) else { return "trial photo \(a.photo): label \(a.label.prefix(80)) is not one of the model's" }
+            guard a.probability.isFinite, (0...1).contains(a.probability) else { return "trial photo \(a.photo): probability out of range" }
+        }
         return nil
     }
 

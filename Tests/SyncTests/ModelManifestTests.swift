@@ -47,6 +47,18 @@ import Testing
         #expect(throws: ModelSignatureError.malformed("the manifest is not valid: size 0 is out of range")) {
             try SignedManifest.sign(bad, with: Self.key).open(publicKey: Self.key.publicKey)
         }
+        // Found by the fuzzer: two answers for one photo made the trial's verdict depend on which was read.
+        bad = Self.manifest
+        bad.answers.append(Self.answers[1])
+        #expect(throws: ModelSignatureError.malformed("the manifest is not valid: trial photo metal.jpg is answered twice")) {
+            try SignedManifest.sign(bad, with: Self.key).open(publicKey: Self.key.publicKey)
+        }
+        for change in [{ (a: inout ModelManifest.Answer) in a.photo = "../etc/passwd" }, { $0.label = "unknown" },
+                       { $0.probability = 1.5 }, { $0.photoSHA256 = "ab" }] {
+            bad = Self.manifest
+            change(&bad.answers[0])
+            #expect(throws: ModelSignatureError.self) { try SignedManifest.sign(bad, with: Self.key).open(publicKey: Self.key.publicKey) }
+        }
         bad = Self.manifest
         bad.version = "not-a-digest"
         #expect(throws: ModelSignatureError.self) { try SignedManifest.sign(bad, with: Self.key).open(publicKey: Self.key.publicKey) }
