@@ -15,6 +15,11 @@ import Glibc
 struct ModelFileWriter {
     private(set) var blob: [UInt8] = []
 
+    init() {}
+
+    /// A writer for weight sections already laid out (a model rewritten with another header).
+    init(blob: [UInt8]) { self.blob = blob }
+
     /// Appends an array, 64-byte aligned; the section's offset is relative to the blob until `write` fixes it up.
     mutating func append<T>(_ values: [T]) -> ModelHeader.Section {
         while blob.count % 64 != 0 { blob.append(0) }
@@ -52,7 +57,7 @@ struct ModelFileWriter {
         }
     }
 
-    private static func shift(_ header: ModelHeader, by base: Int) -> ModelHeader {
+    static func shift(_ header: ModelHeader, by base: Int) -> ModelHeader {
         func s(_ section: ModelHeader.Section) -> ModelHeader.Section { .init(offset: section.offset + base, count: section.count) }
         var shifted = header
         shifted.layers = header.layers.map { layer in

@@ -9,7 +9,7 @@ struct Kiosk: ParsableCommand {
         commandName: "kiosk",
         abstract: "Waste-sorting kiosk: recognise an item and tell which bin it goes in.",
         subcommands: [RunCommand.self, ClassifyCommand.self, BenchCommand.self, ModelCommand.self, CameraCommand.self, SyncCommand.self,
-                      ExportCommand.self, EnrollCommand.self, StatusCommand.self],
+                      ExportCommand.self, EnrollCommand.self, StatusCommand.self, SelftestCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func bootstrapLogging(verbose: Bool, level: Logger.Level = .warning) {

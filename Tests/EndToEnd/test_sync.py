@@ -366,12 +366,14 @@ class SyncTest(unittest.TestCase):
         base = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
         result = w.sync("--batch-size", "10", env={**base, "http_proxy": f"http://127.0.0.1:{proxy.port}"})
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(proxy.forwarded, [("POST", f"http://127.0.0.1:{w.port}/api/v1/records")] * 2)
+        # Two batches, then the model check and the heartbeat: all of it through the proxy.
+        server = f"http://127.0.0.1:{w.port}/api/v1/"
+        self.assertEqual(proxy.forwarded, [("POST", server + "records")] * 2 + [("GET", server + "model"), ("POST", server + "heartbeat")])
         # no_proxy names the server: straight there.
         w.write(5)
         result = w.sync(env={**base, "http_proxy": f"http://127.0.0.1:{proxy.port}", "no_proxy": "127.0.0.1"})
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(len(proxy.forwarded), 2)
+        self.assertEqual(len(proxy.forwarded), 4)
         # A proxy that is down is a clear, transient error; nothing is lost.
         w.write(5)
         dead = socket.socket()
