@@ -49,7 +49,11 @@ struct StatusCommand: ParsableCommand {
         }
 
         // Model: version and checksum are verified by loading its header.
-        switch ResourceLocator.model(explicit: model) {
+        // The model the app would load: --model, else the installed active one, else the bundled one.
+        let models = ModelStore(dataDirectory: data.directory)
+        let modelState = try? models.state()
+        let installed = model == nil ? modelState?.active?.file : nil
+        switch installed.map({ Result<String, ResourceLocator.ModelNotFound>.success($0) }) ?? ResourceLocator.model(explicit: model) {
         case .success(let path):
             do {
                 let m = try KioskModel(path: path)
@@ -68,6 +72,11 @@ struct StatusCommand: ParsableCommand {
             r.fields.append(("model", nil))
             r.problems.append("model")
         }
+
+        if let error = modelState?.lastError {
+            r.lines.append("model updates: last error \(error) (\(modelState?.lastErrorAt ?? "?"))")
+        }
+        r.fields.append(("model_error", modelState?.lastError.map { JSONText.string($0) }))
 
         // Records and sync.
         do {

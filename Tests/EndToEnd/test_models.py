@@ -237,6 +237,9 @@ class ModelUpdateTest(unittest.TestCase):
         # The kiosk's engine now runs the new model: its records say so.
         out = fleet.kiosk("station-a", "classify", "--json", os.path.join(ROOT, "Resources", "trial-photos", "glass.jpg")).stdout
         self.assertEqual(json.loads(out)["model_version"], new[:16])
+        # The technician's health summary names the model the app runs.
+        health = json.loads(fleet.kiosk("station-a", "status", "--json", check=False).stdout)
+        self.assertEqual((health["model_sha256"], health["model_error"]), (new, None))
         # Asked again, the kiosk is up to date and downloads nothing.
         self.assertIn(f"model: {new[:16]} is assigned and active", fleet.kiosk("station-a", "sync").stdout)
 
