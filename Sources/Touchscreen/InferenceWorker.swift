@@ -53,6 +53,7 @@ public final class InferenceWorker: Sendable {
     private let shared = Mutex(Shared())
     private let worker: BackgroundWorker
     private let answered = Mutex<(@Sendable () -> Void)?>(nil)
+    private let swapping = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - clock: what the worker waits on between attempts to load the model (tests move time by hand).
@@ -70,6 +71,9 @@ public final class InferenceWorker: Sendable {
     }
 
     public var status: Status { shared.withLock { $0.status } }
+
+    /// Whether a newly installed model is being loaded beside the running one (the screen loop measures its frames).
+    public var isSwapping: Bool { swapping.load(ordering: .relaxed) }
 
     public func start() {
         worker.start { [self] in self.run() }
@@ -141,6 +145,8 @@ public final class InferenceWorker: Sendable {
         let wanted = installedChoice()
         guard wanted != current.installed, failed != .some(wanted) else { return nil }
         let start = ContinuousClock.now
+        swapping.store(true, ordering: .relaxed)
+        defer { swapping.store(false, ordering: .relaxed) }
         do {
             let loaded = try load()
             failed = nil

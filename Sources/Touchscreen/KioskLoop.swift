@@ -136,7 +136,7 @@ public final class KioskLoop {
             tapAt = nil
             pendingInference = nil
         }
-        statistics.frame(end - start, scanning: isScanning(after))
+        statistics.frame(end - start, scanning: isScanning(after), swapping: engine.isSwapping)
         heartbeat()
     }
 

@@ -5,6 +5,8 @@ public struct LoopStatistics: Sendable {
     public private(set) var frameTimes: [Duration] = []
     /// Frame times while a scan was running (the engine busy on its thread).
     public private(set) var frameTimesWhileScanning: [Duration] = []
+    /// Frame times while the engine loaded a newly installed model beside the running one.
+    public private(set) var frameTimesWhileSwapping: [Duration] = []
     /// From the tap to the first presented frame showing the answer (result, not sure, or empty tray).
     public private(set) var tapToAnswer: [Duration] = []
     /// The classifier's own time for the same scans (zero for an empty tray).
@@ -17,10 +19,11 @@ public struct LoopStatistics: Sendable {
 
     static let keep = 20_000
 
-    mutating func frame(_ time: Duration, scanning: Bool) {
+    mutating func frame(_ time: Duration, scanning: Bool, swapping: Bool = false) {
         frames += 1
         Self.append(time, to: &frameTimes)
         if scanning { Self.append(time, to: &frameTimesWhileScanning) }
+        if swapping { Self.append(time, to: &frameTimesWhileSwapping) }
     }
 
     mutating func answer(after latency: Duration, inference time: Duration) {

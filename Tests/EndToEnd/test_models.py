@@ -530,6 +530,9 @@ class RunningKioskSwapTest(unittest.TestCase):
         self.assertEqual(app.wait(timeout=20), 0, text()[-2000:])
         loop = next(l for l in text().splitlines() if "screen loop" in l)
         print(f"\n  {loop.strip()}", file=sys.stderr)
+        # The screen kept drawing while the engine loaded the new model beside the old one.
+        swap = loop.split("during_model_swaps=", 1)[1]
+        self.assertRegex(swap, r"^[1-9][0-9]* frames", loop)
         self.assertNotIn("problem", text().lower().split("model swapped")[1].split("stopping")[0],
                          "no problem screen around the swap")
 
