@@ -3,6 +3,7 @@ import Camera
 import Foundation
 import Inference
 import KioskCore
+import Sync
 
 #if canImport(Glibc)
 import Glibc
@@ -135,7 +136,7 @@ struct SelftestCommand: ParsableCommand {
         (r.camera, r.cameraMode, r.cameraFPS) = measureCamera()
         r.screen = "not measured by selftest; scripts/bench-screen measures frame times while the engine runs"
         r.peakRSSMiB = BenchCommand.peakRSSMiB()
-        r.cpuTemperatureCelsius = Self.temperature()
+        r.cpuTemperatureCelsius = HeartbeatReport.cpuTemperature()
         r.throttled = Self.throttled()
 
         if json {
@@ -213,12 +214,6 @@ struct SelftestCommand: ParsableCommand {
         guard let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return 0 }
         return Int64(line.split(separator: " ").dropFirst().first { Int64($0) != nil }.flatMap { Int64($0) } ?? 0)
-    }
-
-    static func temperature() -> Double? {
-        guard let text = try? String(contentsOfFile: "/sys/class/thermal/thermal_zone0/temp", encoding: .utf8),
-              let milli = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        return (milli / 100).rounded() / 10
     }
 
     /// The Raspberry Pi firmware's throttling flags (under-voltage, frequency capped, throttled, soft temperature

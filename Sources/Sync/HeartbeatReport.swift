@@ -45,7 +45,7 @@ public enum HeartbeatReport {
     }
 
     /// The SoC's temperature where the kernel reports it (a Raspberry Pi's thermal zone 0), in °C.
-    static func cpuTemperature() -> Double? {
+    public static func cpuTemperature() -> Double? {
         guard let text = try? String(contentsOfFile: "/sys/class/thermal/thermal_zone0/temp", encoding: .utf8),
               let milli = Double(text.filter { !$0.isWhitespace }) else { return nil }
         let celsius = milli / 1000
