@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Central",
             dependencies: [
-                "KioskCore", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto"),
+                "KioskCore", "SQLite", "SyncWire", "Imaging", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(name: "KioskAppTests", dependencies: ["KioskApp"]),
         .testTarget(
             name: "CentralTests",
-            dependencies: ["Central", "KioskCore", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Central", "KioskCore", "Imaging", "SQLite", "SyncWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "ScreensTests", dependencies: ["Screens", "KioskCore", "Imaging"]),
         .testTarget(

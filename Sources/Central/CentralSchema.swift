@@ -148,6 +148,24 @@ enum CentralSchema {
             )
             """,
         ],
+        // Field photos from the kiosks (opt-in there) for retraining; kept for the retention, then deleted.
+        [
+            """
+            CREATE TABLE field_photos (
+                id \(.uuid) PRIMARY KEY NOT NULL,
+                kiosk \(.text) NOT NULL,
+                taken_at_ms \(.int64) NOT NULL,
+                received_at_ms \(.int64) NOT NULL,
+                label \(.text),
+                source \(.text) NOT NULL,
+                record_id \(.uuid),
+                model_label \(.text),
+                model_version \(.text),
+                jpeg \(.bytes) NOT NULL
+            )
+            """,
+            "CREATE INDEX field_photos_taken ON field_photos (taken_at_ms, id)",
+        ],
     ]
 
     /// Brings the schema up to date inside the caller's transaction, and answers the version it found.

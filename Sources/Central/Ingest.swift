@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Imaging
 import KioskCore
 import SyncWire
 
@@ -79,7 +80,8 @@ public struct Ingest: Sendable {
             let now = clock()
             let records = try await store.ingest(batch.records, receivedAtMilliseconds: now)
             let quiz = try await store.ingest(quiz: batch.quiz ?? [], receivedAtMilliseconds: now)
-            return BatchResponse(results: records + quiz)
+            let photos = try await store.ingest(photos: batch.photos ?? [], receivedAtMilliseconds: now)
+            return BatchResponse(results: records + quiz + photos)
         } catch .invalid(let message) {
             throw .badRequest(message)
         } catch {
@@ -111,6 +113,37 @@ public struct Ingest: Sendable {
             throw .forbidden("quiz answer \(other.id) belongs to \(other.kiosk), not \(kiosk)")
         }
         if let bad = quiz.first(where: { $0.problem != nil }), let problem = bad.problem { throw .badRecord(bad.id, problem) }
+        let photos = batch.photos ?? []
+        guard photos.count <= RecordBatch.maximumPhotos else {
+            throw .tooLarge("batch of \(photos.count) field photos; at most \(RecordBatch.maximumPhotos)")
+        }
+        if let other = photos.first(where: { $0.kiosk != kiosk }) {
+            throw .forbidden("field photo \(other.id) belongs to \(other.kiosk), not \(kiosk)")
+        }
+        for photo in photos {
+            if let problem = photo.problem { throw .badRecord(photo.id, problem) }
+            if let problem = Self.pictureProblem(photo) { throw .badRecord(photo.id, problem) }
+        }
+    }
+
+    /// The most pixels a field photo's side may have (the kiosk sends 224 px crops).
+    static let maximumPhotoSide = 1024
+
+    /// Whether a field photo's JPEG decodes to a sensible picture: what training will read must be a picture.
+    static func pictureProblem(_ photo: FieldPhoto) -> String? {
+        let name = "field photo \(photo.id.uuidString.lowercased())"
+        do {
+            let bytes = [UInt8](photo.jpeg)
+            let header = try ImageDecoder.header(bytes, source: name)
+            guard header.format == .jpeg else { return "\(name): not a JPEG" }
+            guard (16...maximumPhotoSide).contains(header.width), (16...maximumPhotoSide).contains(header.height) else {
+                return "\(name) is \(header.width)x\(header.height); each side must be 16 to \(maximumPhotoSide) pixels"
+            }
+            _ = try JPEGDecoder().decode(bytes, source: name)
+            return nil
+        } catch {
+            return error.description
+        }
     }
 
     /// The id of the record a decoding error is inside (`records[i]…`), when that record's id itself is readable.
@@ -122,15 +155,20 @@ public struct Ingest: Sendable {
         @unknown default: return nil
         }
         let path = context.codingPath
-        guard path.count >= 2, path[0].stringValue == "records" || path[0].stringValue == "quiz", let index = path[1].intValue
+        guard path.count >= 2, ["records", "quiz", "photos"].contains(path[0].stringValue), let index = path[1].intValue
         else { return nil }
         struct IDs: Decodable {
             struct Record: Decodable { var id: UUID? }
             var records: [Record]
             var quiz: [Record]?
+            var photos: [Record]?
         }
         guard let ids = try? WireJSON.decoder().decode(IDs.self, from: Data(body)) else { return nil }
-        let list = path[0].stringValue == "records" ? ids.records : ids.quiz ?? []
+        let list = switch path[0].stringValue {
+        case "records": ids.records
+        case "quiz": ids.quiz ?? []
+        default: ids.photos ?? []
+        }
         return list.indices.contains(index) ? list[index].id : nil
     }
 

@@ -11,7 +11,7 @@ struct CameraCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "camera", abstract: "Inspect and test the tray camera.",
         subcommands: [CameraListCommand.self, CameraSnapshotCommand.self, CameraStatsCommand.self, CameraRecordCommand.self,
-                      CameraBenchCommand.self])
+                      CameraBenchCommand.self, CameraCaptureCommand.self])
 }
 
 /// How to open the camera, for the camera commands: the device and its controls.

@@ -62,6 +62,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep a 96 px JPEG of the scanned frame in each record. Off by default: residents' hands and faces are private.")
     var thumbnails = false
 
+    @Flag(name: .long, help: "Keep the model's crop of scans residents corrected or the kiosk was unsure about, synced for retraining (configuration: field_photos). Off by default: residents' hands are private.")
+    var fieldPhotos = false
+
     @Flag(name: .long, help: "Do not sync records in the background (another process does).")
     var noSync = false
 
@@ -143,7 +146,8 @@ struct RunCommand: ParsableCommand {
             return (camera, installed.store.activeVersion() ?? InstalledModels.bundled()?.version ?? version)
         }
         let sync = !syncWanted || enrollment == nil ? nil : SyncWorker(settings: syncSettings)
-        let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() }) {
+        let records = RecordWriter(startOfDay: Self.localMidnightMilliseconds, didStore: { sync?.nudge() },
+                                   fieldPhotoLimit: file.fieldPhotosMaximum ?? RecordStore.fieldPhotoLimit) {
             try RecordStore(dataDirectory: directory)
         }
 
@@ -154,6 +158,7 @@ struct RunCommand: ParsableCommand {
         configuration.windowed = windowed || (file.windowed ?? false)
         configuration.windowSize = size.flatMap(Self.parseSize)
         configuration.thumbnails = thumbnails || (file.thumbnails ?? false)
+        configuration.fieldPhotos = fieldPhotos || (file.fieldPhotos ?? false)
         configuration.iconDirectory = ResourceLocator.firstExisting(ResourceLocator.iconCandidates)
         if let enrollment, file.claimCodes ?? true {
             // Points codes are signed offline with the kiosk's token, so they are shown without a network too.

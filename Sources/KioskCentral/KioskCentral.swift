@@ -10,7 +10,7 @@ struct KioskCentral: AsyncParsableCommand {
         commandName: "kiosk-central",
         abstract: "The city's central server for waste-sorting kiosks: receives their scan records.",
         subcommands: [ServeCommand.self, DeviceCommand.self, AdminCommand.self, KeysCommand.self, ModelsCommand.self, ImportCommand.self,
-                      CountCommand.self])
+                      CountCommand.self, ExportTrainingCommand.self, FieldPhotosCommand.self])
 }
 
 /// Prints one line naming what went wrong and ends with a non-zero status.

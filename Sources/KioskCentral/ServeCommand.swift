@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Minutes without a heartbeat after which the dashboard marks a kiosk silent.")
     var silentAfterMinutes = 30.0
 
+    @Option(name: .long, help: "Days field photos are kept (deleted at start and daily after; 0 keeps them until `field-photos delete`).")
+    var fieldPhotoDays = CentralStore.fieldPhotoRetentionDays
+
     @Flag(name: .long, help: "Log each request.")
     var verbose = false
 
@@ -54,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(1...64).contains(classifyThreads) { throw ValidationError("--classify-threads must be between 1 and 64, not \(classifyThreads)") }
         if !(1...10_000).contains(claimsPerMinute) { throw ValidationError("--claims-per-minute must be between 1 and 10000, not \(claimsPerMinute)") }
         if !(0.05...10_080).contains(silentAfterMinutes) { throw ValidationError("--silent-after-minutes must be between 0.05 and 10080, not \(silentAfterMinutes)") }
+        if !(0...36_500).contains(fieldPhotoDays) { throw ValidationError("--field-photo-days must be between 0 and 36500, not \(fieldPhotoDays)") }
         if !(1...10_000).contains(uploadsPerMinute) { throw ValidationError("--uploads-per-minute must be between 1 and 10000, not \(uploadsPerMinute)") }
     }
 
@@ -107,10 +111,18 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
         let points = loaded?.points
+        let retention = fieldPhotoDays
+        let retentionLogger = logger
         try await store.whileRunning { store in
             // Claims are counted with the points of the catalogue the server runs with (kept for bundle imports).
             if let points { try await store.setClaimPoints(points) }
-            try await app.runService()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if retention > 0 {
+                    group.addTask { await FieldPhotoRetention(days: retention, logger: retentionLogger).run(store) }
+                }
+                try await app.runService()
+                group.cancelAll()
+            }
         }
     }
 }

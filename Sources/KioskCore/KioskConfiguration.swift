@@ -10,7 +10,8 @@ import Foundation
 /// ```json
 /// { "data_dir": "/var/lib/kiosk", "language": "zh", "model": "/var/lib/kiosk/model.kmodel",
 ///   "catalogue": "/etc/kiosk/catalogue.json", "font": "Noto Sans CJK SC", "threads": 3, "backend": "int8",
-///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false, "claim_codes": true,
+///   "server": "https://kiosk.city.example", "sync": true, "thumbnails": false, "field_photos": false,
+///   "field_photos_max": 2000, "claim_codes": true,
 ///   "model_updates": true, "model_check_s": 600, "heartbeat_s": 60,
 ///   "camera": { "device": "/dev/video0", "modes": ["MJPG:1280x720@30"], "exposure": "auto",
 ///               "white_balance": 4600, "focus": 40 },
@@ -52,6 +53,11 @@ public struct KioskConfiguration: Sendable, Equatable {
     public var sync: Bool?
     /// Whether `kiosk run` keeps a small JPEG of each scanned frame in its record (default off: privacy).
     public var thumbnails: Bool?
+    /// Whether the kiosk keeps the model's crop of scans residents corrected or it was unsure about, and syncs
+    /// them for retraining (default off: privacy).
+    public var fieldPhotos: Bool?
+    /// The most field photos kept waiting for the server (default 2000, about 50 MB).
+    public var fieldPhotosMaximum: Int?
     /// Whether the result screen shows a points code (QR) when the kiosk is enrolled (default on).
     public var claimCodes: Bool?
     /// Whether the sync takes the model the server assigns (default on; never when `model` names a file).
@@ -107,6 +113,8 @@ public struct KioskConfiguration: Sendable, Equatable {
                 server = url
             case "sync": sync = try reader.bool(value, key)
             case "thumbnails": thumbnails = try reader.bool(value, key)
+            case "field_photos": fieldPhotos = try reader.bool(value, key)
+            case "field_photos_max": fieldPhotosMaximum = Int(try reader.number(value, key, in: 1...100_000, integer: true))
             case "claim_codes": claimCodes = try reader.bool(value, key)
             case "model_updates": modelUpdates = try reader.bool(value, key)
             case "model_check_s": modelCheckSeconds = try reader.number(value, key, in: 1...86_400)

@@ -4,6 +4,8 @@ public protocol ScanRecordSink {
     func append(_ record: ScanRecord) throws -> ScanRecord
     /// Stores a quiz answer durably.
     func append(_ answer: QuizAnswer) throws
+    /// Keeps a field photo until the server has it; false when the kiosk already holds as many as it keeps.
+    func append(_ photo: FieldPhoto, limit: Int) throws -> Bool
     /// Records per category captured at or after `since` (milliseconds since 1970).
     func counts(sinceMilliseconds since: Int64) throws -> [WasteCategory: Int]
 }

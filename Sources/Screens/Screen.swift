@@ -95,12 +95,17 @@ public struct ScanOutcome: Sendable, Equatable {
     public var correction: Choice?
     /// Whether the kiosk was not sure and asked (the not-sure screen came up by itself, not by "Not right?").
     public var asked: Bool
+    /// What the resident ended on: the answer on the result screen when they finished there (the model's own,
+    /// confirmed, or their correction); nil when they left from the not-sure or browse screen without choosing.
+    public var settled: Choice?
 
-    public init(scan: ScanID, classification: Classification, language: Language, correction: Choice?, asked: Bool = false) {
+    public init(scan: ScanID, classification: Classification, language: Language, correction: Choice?, asked: Bool = false,
+                settled: Choice? = nil) {
         self.scan = scan
         self.classification = classification
         self.language = language
         self.correction = correction
         self.asked = asked
+        self.settled = settled
     }
 }

@@ -237,14 +237,15 @@ public struct ScreenMachine: Sendable {
     private mutating func finish(at now: ContinuousClock.Instant) -> [Effect] {
         let id: ScanID
         var correction: Choice?
+        var settled: Choice?
         switch base {
-        case .result(let scan, let shown, let corrected): id = scan; correction = corrected ? shown : nil
+        case .result(let scan, let shown, let corrected): id = scan; correction = corrected ? shown : nil; settled = shown
         case .notSure(let scan), .browse(let scan): id = scan
         default: returnToReady(at: now); return []
         }
         guard let classification else { returnToReady(at: now); return [] }
         let outcome = ScanOutcome(scan: id, classification: classification, language: language, correction: correction,
-                                  asked: asked)
+                                  asked: asked, settled: settled)
         returnToReady(at: now)
         return [.record(outcome)]
     }

@@ -20,6 +20,8 @@ public final class Outbox {
         public var batches = 0
         /// Records the server refused in this push, now set aside.
         public var refused = 0
+        /// Field photos among `sent`.
+        public var photos = 0
     }
 
     private let store: RecordStore
@@ -49,10 +51,14 @@ public final class Outbox {
             while true {
                 let batch = try pending()
                 let quiz = try storage { () throws(StoreError) in try store.pendingQuiz(limit: batchSize) }
-                if batch.isEmpty && quiz.isEmpty { break }
+                let photos = try storage { () throws(StoreError) in
+                    try store.pendingPhotos(limit: max(1, min(batchSize, RecordBatch.maximumPhotos)))
+                }
+                if batch.isEmpty && quiz.isEmpty && photos.isEmpty { break }
                 let answer: BatchResponse
                 do throws(SyncError) {
-                    answer = try transport.send(RecordBatch(kiosk: kiosk, records: batch, quiz: quiz.isEmpty ? nil : quiz))
+                    answer = try transport.send(RecordBatch(kiosk: kiosk, records: batch, quiz: quiz.isEmpty ? nil : quiz,
+                                                            photos: photos.isEmpty ? nil : photos))
                 } catch {
                     if case .server(413, _) = error, batchSize > 1 {
                         batchSize = max(1, batchSize / 2)  // a body too large for the server: smaller batches
@@ -69,14 +75,15 @@ public final class Outbox {
                 let held = answer.results.map(\.id)
                 try storage { () throws(StoreError) in try store.markSynced(held, atMilliseconds: now()) }
                 report.batches += 1
-                report.sent += batch.count + quiz.count
+                report.sent += batch.count + quiz.count + photos.count
+                report.photos += photos.count
                 report.accepted += answer.accepted
                 report.duplicates += answer.duplicates
                 let remaining = (try? store.pendingCount()) ?? 0
                 progress(report, remaining)
-                if held.count < batch.count + quiz.count {
-                    // An older server ignores quiz answers: they stay pending, kept, until it is updated.
-                    throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records and \(quiz.count) quiz answers")
+                if held.count < batch.count + quiz.count + photos.count {
+                    // An older server ignores quiz answers or photos: they stay pending, kept, until it is updated.
+                    throw SyncError.badResponse("the server confirmed \(held.count) of \(batch.count) records, \(quiz.count) quiz answers and \(photos.count) field photos")
                 }
             }
             try record(.lastSuccess, WallClock.iso8601(milliseconds: now()))

@@ -69,7 +69,27 @@ public final class RecordStore {
         );
         CREATE INDEX quiz_answers_pending ON quiz_answers(answered_at_ms) WHERE synced_at_ms IS NULL;
         """,
+        // Field photos (opt-in): pending until the server has them, then deleted (they are large and private).
+        """
+        CREATE TABLE field_photos (
+            id TEXT PRIMARY KEY NOT NULL,
+            kiosk TEXT NOT NULL,
+            taken_at_ms INTEGER NOT NULL,
+            label TEXT,
+            source TEXT NOT NULL,
+            record_id TEXT,
+            model_label TEXT,
+            model_version TEXT,
+            jpeg BLOB NOT NULL,
+            refused_at_ms INTEGER,
+            refusal TEXT
+        );
+        """,
     ]
+
+    /// The most field photos kept waiting for the server (about 25 KB each: 50 MB); a kiosk offline for long
+    /// keeps the first ones and skips new ones until the server has some.
+    public static let fieldPhotoLimit = 2000
 
     /// Opens (creating when needed) the store in `dataDirectory`.
     public init(dataDirectory: String) throws(StoreError) {
@@ -126,19 +146,46 @@ public final class RecordStore {
             ])
     }
 
-    /// Marks records and quiz answers as held by the server; returns how many were pending.
+    /// Keeps a field photo until the server has it; false (nothing stored) when `limit` photos already wait.
+    @discardableResult
+    public func append(_ photo: FieldPhoto, limit: Int = RecordStore.fieldPhotoLimit) throws(StoreError) -> Bool {
+        try db.transaction { () throws(StoreError) -> Bool in
+            var waiting: Int64 = 0
+            try db.prepare("SELECT COUNT(*) FROM field_photos").query { row in waiting = row.integer(0) }
+            guard waiting < limit else { return false }
+            try db.prepare("""
+                INSERT INTO field_photos (id, kiosk, taken_at_ms, label, source, record_id, model_label, model_version, jpeg)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                """).run([
+                    .text(photo.id.uuidString.lowercased()), .text(photo.kiosk), .integer(photo.takenAtMilliseconds),
+                    photo.label.map { .text($0) } ?? .null, .text(photo.source.rawValue),
+                    photo.record.map { .text($0.uuidString.lowercased()) } ?? .null,
+                    photo.modelLabel.map { .text($0) } ?? .null, photo.modelVersion.map { .text($0) } ?? .null,
+                    .blob([UInt8](photo.jpeg)),
+                ])
+            return true
+        }
+    }
+
+    /// Marks records and quiz answers as held by the server, and deletes the field photos it holds; returns how
+    /// many were pending.
     @discardableResult
     public func markSynced(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) -> Int {
         guard !ids.isEmpty else { return 0 }
         return try db.transaction { () throws(StoreError) -> Int in
             let records = try db.prepare("UPDATE records SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
             let quiz = try db.prepare("UPDATE quiz_answers SET synced_at_ms = ? WHERE id = ? AND synced_at_ms IS NULL")
+            let photos = try db.prepare("DELETE FROM field_photos WHERE id = ?")
             var changed = 0
             for id in ids {
                 try records.run([.integer(now), .text(id.uuidString.lowercased())])
                 changed += db.changes
                 if db.changes == 0 {
                     try quiz.run([.integer(now), .text(id.uuidString.lowercased())])
+                    changed += db.changes
+                }
+                if db.changes == 0 {
+                    try photos.run([.text(id.uuidString.lowercased())])
                     changed += db.changes
                 }
             }
@@ -153,7 +200,9 @@ public final class RecordStore {
         try db.prepare("UPDATE records SET kiosk = ? WHERE synced_at_ms IS NULL AND kiosk <> ?").run([.text(kiosk), .text(kiosk)])
         let records = db.changes
         try db.prepare("UPDATE quiz_answers SET kiosk = ? WHERE synced_at_ms IS NULL AND kiosk <> ?").run([.text(kiosk), .text(kiosk)])
-        return records + db.changes
+        let quiz = db.changes
+        try db.prepare("UPDATE field_photos SET kiosk = ? WHERE kiosk <> ?").run([.text(kiosk), .text(kiosk)])
+        return records + quiz + db.changes
     }
 
     /// Sets a pending record aside because the server refused it, with the server's reason; it stays on the kiosk
@@ -169,6 +218,9 @@ public final class RecordStore {
             UPDATE quiz_answers SET refused_at_ms = ?, refusal = ?
             WHERE id = ? AND synced_at_ms IS NULL AND refused_at_ms IS NULL
             """).run([.integer(now), .text(reason), .text(id.uuidString.lowercased())])
+        if db.changes == 1 { return true }
+        try db.prepare("UPDATE field_photos SET refused_at_ms = ?, refusal = ? WHERE id = ? AND refused_at_ms IS NULL")
+            .run([.integer(now), .text(reason), .text(id.uuidString.lowercased())])
         return db.changes == 1
     }
 
@@ -180,7 +232,9 @@ public final class RecordStore {
         let records = db.changes
         try db.prepare("UPDATE quiz_answers SET refused_at_ms = NULL, refusal = NULL WHERE synced_at_ms IS NULL AND refused_at_ms IS NOT NULL")
             .run()
-        return records + db.changes
+        let quiz = db.changes
+        try db.prepare("UPDATE field_photos SET refused_at_ms = NULL, refusal = NULL WHERE refused_at_ms IS NOT NULL").run()
+        return records + quiz + db.changes
     }
 
     public func markExported(_ ids: [UUID], atMilliseconds now: Int64) throws(StoreError) {
@@ -235,14 +289,52 @@ public final class RecordStore {
         return result
     }
 
-    /// How many records and quiz answers are pending (cheaper than `summary`, for a push's progress).
+    /// How many records, quiz answers and field photos are pending (cheaper than `summary`, for a push's progress).
     public func pendingCount() throws(StoreError) -> Int {
         var count = 0
         try db.prepare("""
             SELECT (SELECT COUNT(*) FROM records WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL)
                  + (SELECT COUNT(*) FROM quiz_answers WHERE synced_at_ms IS NULL AND refused_at_ms IS NULL)
+                 + (SELECT COUNT(*) FROM field_photos WHERE refused_at_ms IS NULL)
             """).query { row in count = Int(row.integer(0)) }
         return count
+    }
+
+    /// The oldest pending field photos (refused ones are set aside).
+    public func pendingPhotos(limit: Int) throws(StoreError) -> [FieldPhoto] {
+        try fieldPhotos(where: "refused_at_ms IS NULL ORDER BY taken_at_ms, id LIMIT ?", [.integer(Int64(limit))])
+    }
+
+    /// Every field photo waiting for the server, oldest first (refused ones included).
+    public func allPhotos() throws(StoreError) -> [FieldPhoto] {
+        try fieldPhotos(where: "1 ORDER BY taken_at_ms, id", [])
+    }
+
+    /// Field photos waiting for the server, and how many of them it refused.
+    public func photoCounts() throws(StoreError) -> (waiting: Int, refused: Int) {
+        var counts = (waiting: 0, refused: 0)
+        try db.prepare("SELECT COUNT(*), COUNT(refused_at_ms) FROM field_photos").query { row in
+            counts = (Int(row.integer(0)), Int(row.integer(1)))
+        }
+        return counts
+    }
+
+    private func fieldPhotos(where clause: String, _ values: [SQLiteStatement.Value]) throws(StoreError) -> [FieldPhoto] {
+        var result: [FieldPhoto] = []
+        try db.prepare("""
+            SELECT id, kiosk, taken_at_ms, label, source, record_id, model_label, model_version, jpeg FROM field_photos
+            WHERE \(clause)
+            """).query(values) { (row) throws(StoreError) in
+                guard let id = UUID(uuidString: row.text(0)), let source = FieldPhoto.Source(rawValue: row.text(4)),
+                    let jpeg = row.blob(8)
+                else { throw StoreError(path: path, reason: "field photo \(row.text(0)) is damaged") }
+                result.append(FieldPhoto(
+                    id: id, kiosk: row.text(1), takenAtMilliseconds: row.integer(2), label: row.isNull(3) ? nil : row.text(3),
+                    source: source, record: row.isNull(5) ? nil : UUID(uuidString: row.text(5)),
+                    modelLabel: row.isNull(6) ? nil : row.text(6), modelVersion: row.isNull(7) ? nil : row.text(7),
+                    jpeg: Data(jpeg)))
+            }
+        return result
     }
 
     /// The newest record, if any.

@@ -17,11 +17,18 @@ public struct RecordBatch: Sendable, Equatable, Codable {
     /// Quiz answers given at the kiosk (at most `maximumRecords`); absent from older kiosks. The server answers
     /// for them in the same `results`, by id.
     public var quiz: [QuizAnswer]?
+    /// Field photos (opt-in on the kiosk; at most `maximumPhotos`); absent from older kiosks and when there are
+    /// none. Answered for in the same `results`, by id.
+    public var photos: [FieldPhoto]?
 
-    public init(kiosk: String, records: [ScanRecord], quiz: [QuizAnswer]? = nil) {
+    /// The most field photos one request may carry (40 × 256 KB, base64: about 14 MB, under the body limit).
+    public static let maximumPhotos = 40
+
+    public init(kiosk: String, records: [ScanRecord], quiz: [QuizAnswer]? = nil, photos: [FieldPhoto]? = nil) {
         self.kiosk = kiosk
         self.records = records
         self.quiz = quiz
+        self.photos = photos
     }
 }
 

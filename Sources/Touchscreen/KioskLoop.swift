@@ -22,6 +22,8 @@ public final class KioskLoop {
         public var kiosk: String
         /// Keep a 96 px JPEG of the scanned frame in each record (off: residents' hands and faces are private).
         public var thumbnails = false
+        /// Keep the model's crop of scans residents corrected or the kiosk was unsure about (`FieldPhoto`).
+        public var fieldPhotos = false
         /// Frames per second the loop aims for.
         public var framesPerSecond = 60
         /// A camera or model problem is shown only after it lasted this long (start-up, a quick reconnect).
@@ -298,12 +300,20 @@ public final class KioskLoop {
         // The record the points code (if one was shown) names.
         let id = claim.flatMap { $0.scan == outcome.scan ? $0.record : nil } ?? UUID()
         claim = nil
-        records.submit(ScanRecord(
+        let record = ScanRecord(
             id: id, kiosk: configuration.kiosk, capturedAtMilliseconds: WallClock.nowMilliseconds, label: c.top.label,
             category: category, confidence: Double(c.top.probability),
             top: c.top(3).map { .init(label: $0.label, p: Double($0.probability)) }, modelVersion: version,
-            language: outcome.language, correction: outcome.correction?.recordValue, asked: outcome.asked),
-            thumbnailFrom: configuration.thumbnails ? shownFrame?.image : nil)
+            language: outcome.language, correction: outcome.correction?.recordValue, asked: outcome.asked)
+        records.submit(record, thumbnailFrom: configuration.thumbnails ? shownFrame?.image : nil)
+        if configuration.fieldPhotos, let frame = shownFrame,
+            let kept = FieldPhoto.label(for: record, settled: outcome.settled?.recordValue) {
+            statistics.fieldPhotos += 1
+            records.submit(FieldPhoto(kiosk: configuration.kiosk, takenAtMilliseconds: record.capturedAtMilliseconds,
+                                      label: kept.label, source: kept.source, record: record.id, modelLabel: record.label,
+                                      modelVersion: version, jpeg: Data()),
+                           from: frame.image)
+        }
     }
 
     private func recordQuiz(_ outcome: QuizOutcome) {

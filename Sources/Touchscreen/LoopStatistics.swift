@@ -16,6 +16,8 @@ public struct LoopStatistics: Sendable {
     public internal(set) var unmappedAnswers = 0
     /// Quiz questions answered on Ready.
     public internal(set) var quizAnswers = 0
+    /// Field photos handed to the record writer (`field_photos` on).
+    public internal(set) var fieldPhotos = 0
 
     static let keep = 20_000
 

@@ -24,10 +24,11 @@ public final class RecordWriter: Sendable {
     }
 
     /// A record waiting to be stored: a scan, with the frame its thumbnail is made from (when thumbnails are
-    /// on), or a quiz answer.
+    /// on), a quiz answer, or a field photo with the frame its picture is made from.
     private enum Pending: Sendable {
         case scan(ScanRecord, thumbnailSource: RGBImage?)
         case quiz(QuizAnswer)
+        case photo(FieldPhoto, source: RGBImage)
 
         var category: WasteCategory? {
             if case .scan(let record, _) = self { return record.category }
@@ -41,6 +42,8 @@ public final class RecordWriter: Sendable {
     }
 
     private let open: @Sendable () throws -> any ScanRecordSink
+    /// The most field photos the store keeps waiting for the server.
+    public let fieldPhotoLimit: Int
     private let startOfDay: @Sendable () -> Int64
     private let didStore: @Sendable () -> Void
     private let logger: Logger
@@ -54,8 +57,9 @@ public final class RecordWriter: Sendable {
     ///   - clock: what the writer waits on between attempts (tests move time by hand).
     public init(logger: Logger = Logger(label: "kiosk.records"), clock: any WorkerClock = .system,
                 startOfDay: @escaping @Sendable () -> Int64, didStore: @escaping @Sendable () -> Void = {},
-                open: @escaping @Sendable () throws -> any ScanRecordSink) {
+                fieldPhotoLimit: Int = 2000, open: @escaping @Sendable () throws -> any ScanRecordSink) {
         worker = BackgroundWorker(clock: clock)
+        self.fieldPhotoLimit = fieldPhotoLimit
         self.open = open
         self.startOfDay = startOfDay
         self.didStore = didStore
@@ -83,6 +87,18 @@ public final class RecordWriter: Sendable {
     public func submit(_ answer: QuizAnswer) {
         let failing = shared.withLock { s in
             s.queue.append(.quiz(answer))
+            s.snapshot.waiting = s.queue.count
+            if case .failing = s.snapshot.health { return true }
+            return false
+        }
+        if !failing { worker.wake() }
+    }
+
+    /// Queues a field photo; its picture (the model's region of `image`, 224 px JPEG) is made on the writer's
+    /// thread. Skipped, with one log line, when the store already keeps as many as it may.
+    public func submit(_ photo: FieldPhoto, from image: RGBImage) {
+        let failing = shared.withLock { s in
+            s.queue.append(.photo(photo, source: image))
             s.snapshot.waiting = s.queue.count
             if case .failing = s.snapshot.health { return true }
             return false
@@ -132,6 +148,13 @@ public final class RecordWriter: Sendable {
                         _ = try sink!.append(record)
                     case .quiz(let answer):
                         try sink!.append(answer)
+                    case .photo(var photo, let image):
+                        if let jpeg = try? FieldPhotoImage.jpeg(of: image, encoder: encoder) {
+                            photo.jpeg = Data(jpeg)
+                            if try !sink!.append(photo, limit: fieldPhotoLimit) {
+                                logger.warning("field photo not kept: \(fieldPhotoLimit) already wait for the server")
+                            }
+                        }
                     }
                     wrote = true
                     shared.withLock { s in

@@ -127,7 +127,7 @@ import Testing
             case .postgres: try await db.execute("UPDATE kiosk_schema SET version = 99")
             }
         }
-        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 7)) {
+        await #expect(throws: CentralError.newerSchema(database: driver.name, version: 99, known: 8)) {
             try await database.store().whileRunning { _ in }
         }
         await database.remove()
@@ -182,7 +182,7 @@ import Testing
             return lines
         }
         let upgradedSchema = try schema(old.location), freshSchema = try schema(fresh.location)
-        #expect(upgradedSchema.first == "version 7", "upgraded to the newest schema (kiosk health is version 7)")
+        #expect(upgradedSchema.first == "version 8", "upgraded to the newest schema (field photos are version 8)")
         #expect(upgradedSchema == freshSchema)
         #expect(upgradedSchema.count > 40)
         await old.remove()

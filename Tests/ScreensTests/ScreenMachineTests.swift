@@ -39,7 +39,8 @@ import Testing
         #expect(m.handle(.classified(id, confident()), at: t0 + .milliseconds(20)).isEmpty)
         #expect(m.screen == .result(id, shown: .label("glass"), corrected: false))
         let effects = m.handle(.tap(.done), at: t0 + .seconds(2))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: nil, asked: false))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: nil, asked: false,
+                                                   settled: .label("glass")))])
         #expect(m.screen == .ready)
     }
 
@@ -63,7 +64,8 @@ import Testing
         #expect(m.handle(.tick, at: t0 + .seconds(17)).isEmpty)
         #expect(m.screen != .ready)
         let effects = m.handle(.tick, at: t0 + .seconds(18))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .en, correction: nil))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: confident(), language: .en, correction: nil,
+                                                   settled: .label("glass")))])
     }
 
     @Test func lowConfidenceAsksAndTheChoiceIsRecordedAsACorrection() {
@@ -75,7 +77,8 @@ import Testing
         _ = m.handle(.tap(.choose("trash")), at: t0 + .seconds(1))
         #expect(m.screen == .result(id, shown: .label("trash"), corrected: true))
         let effects = m.handle(.tap(.done), at: t0 + .seconds(2))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .label("trash"), asked: true))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .label("trash"), asked: true,
+                                                   settled: .label("trash")))])
     }
 
     @Test func choosingTheModelsOwnAnswerIsNotACorrection() {
@@ -84,7 +87,8 @@ import Testing
         _ = m.handle(.classified(id, unsure()), at: t0)
         _ = m.handle(.tap(.choose("food")), at: t0)
         #expect(m.screen == .result(id, shown: .label("food"), corrected: false))
-        #expect(m.handle(.tap(.done), at: t0) == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil, asked: true))])
+        #expect(m.handle(.tap(.done), at: t0) == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: nil, asked: true,
+                                                                          settled: .label("food")))])
     }
 
     @Test func aSmallMarginAsksEvenWhenTheTopGuessIsHigh() {
@@ -117,7 +121,8 @@ import Testing
         #expect(m.screen == .result(id, shown: .category(.hazardous), corrected: true))
         // The idle timeout ends a corrected result too, and keeps the correction.
         let effects = m.handle(.tick, at: t0 + .seconds(11))
-        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .category(.hazardous), asked: true))])
+        #expect(effects == [.record(ScanOutcome(scan: id, classification: unsure(), language: .zh, correction: .category(.hazardous), asked: true,
+                                                   settled: .category(.hazardous)))])
         #expect(Choice.category(.hazardous).recordValue == "category:hazardous")
     }
 
@@ -143,7 +148,8 @@ import Testing
         #expect(m.screen == .result(id, shown: .label("food"), corrected: true))
         // The kiosk was sure; the resident was not: a correction, but not an "asked" answer.
         #expect(m.handle(.tap(.done), at: t0)
-                == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: .label("food"), asked: false))])
+                == [.record(ScanOutcome(scan: id, classification: confident(), language: .zh, correction: .label("food"), asked: false,
+                                        settled: .label("food")))])
     }
 
     @Test func emptyTrayAsksForTheItemThenTimesOutOrScansAgain() {

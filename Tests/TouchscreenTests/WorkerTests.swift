@@ -28,6 +28,11 @@ final class FlakyStore: ScanRecordSink {
         try store.append(answer)
     }
 
+    func append(_ photo: FieldPhoto, limit: Int) throws -> Bool {
+        if Self.broken.withLock({ $0 }) { throw HarnessError("disk I/O error (injected)") }
+        return try store.append(photo, limit: limit)
+    }
+
     func counts(sinceMilliseconds since: Int64) throws -> [WasteCategory: Int] {
         try store.counts(sinceMilliseconds: since)
     }

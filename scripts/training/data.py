@@ -55,6 +55,38 @@ def collect(data_root):
     return samples
 
 
+def collect_extra(folder):
+    """Field photos from `kiosk-central export-training` (FOLDER/manifest.json): [(path, label, stratum, unit)] for
+    those whose label is a model label, and {label: count} of those left out (a bin only, no label, or a label the
+    model does not have yet, e.g. battery). Each label is its own stratum (`extra/<label>`), so adding field photos
+    never moves the base photos across the split; a unit is BLOCK consecutive photos of one label at one kiosk in
+    time order, so a technician's burst of one item stays on one side."""
+    import json
+    path = os.path.join(folder, "manifest.json")
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--extra {folder}: {path} is missing or not JSON ({e}); export with kiosk-central export-training")
+    groups, skipped = {}, {}
+    for entry in manifest.get("photos", []):
+        label = entry.get("label")
+        if label not in LABELS:
+            key = label or "(none)"
+            skipped[key] = skipped.get(key, 0) + 1
+            continue
+        groups.setdefault((entry["kiosk"], label), []).append(entry)
+    samples = []
+    for (kiosk, label), entries in sorted(groups.items()):
+        entries.sort(key=lambda e: (e["taken_at_ms"], e["id"]))
+        for i, e in enumerate(entries):
+            photo = os.path.join(folder, e["file"])
+            if not os.path.isfile(photo):
+                raise SystemExit(f"--extra {folder}: {e['file']} is in the manifest but not in the folder")
+            samples.append((photo, label, f"extra/{label}", f"extra/{kiosk}/{label}/{i // BLOCK}"))
+    return samples, skipped
+
+
 def split(samples, seed=20261129, share=VALIDATION_SHARE):
     """Stratified, seeded, by units: within each stratum, whole units in a seeded order go to validation until
     it holds `share` of the stratum's photos."""
@@ -63,7 +95,8 @@ def split(samples, seed=20261129, share=VALIDATION_SHARE):
     for s in samples:
         strata.setdefault(s[2], {}).setdefault(s[3], []).append(s)
     train, validation = [], []
-    for stratum in sorted(strata):
+    # Field photos' strata last: the base photos' split is the same with or without them.
+    for stratum in sorted(strata, key=lambda name: (name.startswith("extra/"), name)):
         units = strata[stratum]
         total = sum(len(u) for u in units.values())
         order = sorted(units)

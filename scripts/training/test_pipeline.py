@@ -105,6 +105,41 @@ class SplitTests(unittest.TestCase):
                                                "fruit_apple/train_Pink-Lady_Pink-Lady", "fruit_apple/train_Royal-Gala_Royal-Gala"])
 
 
+class ExtraPhotoTests(unittest.TestCase):
+    def test_field_photos_join_on_their_own_strata_and_bursts_stay_together(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            make_tree(f"{tmp}/data")
+            base = data.split(data.collect(f"{tmp}/data"), seed=7)
+            photos = []
+            for i in range(20):
+                photos.append({"file": f"glass/g{i}.jpg", "id": f"g{i:02d}", "kiosk": "station-a", "label": "glass",
+                               "label_source": "technician", "taken_at_ms": 1000 + i})
+            photos += [{"file": "battery/b.jpg", "id": "b", "kiosk": "station-a", "label": "battery",
+                        "label_source": "technician", "taken_at_ms": 5},
+                       {"file": "_unlabelled/u.jpg", "id": "u", "kiosk": "station-b", "label": None,
+                        "label_source": "none", "taken_at_ms": 6}]
+            for p in photos:
+                os.makedirs(os.path.dirname(f"{tmp}/extra/{p['file']}"), exist_ok=True)
+                open(f"{tmp}/extra/{p['file']}", "w").close()
+            with open(f"{tmp}/extra/manifest.json", "w") as f:
+                json.dump({"photos": photos}, f)
+            extra, skipped = data.collect_extra(f"{tmp}/extra")
+            self.assertEqual(skipped, {"battery": 1, "(none)": 1})
+            self.assertEqual(len(extra), 20)
+            self.assertEqual({s[2] for s in extra}, {"extra/glass"})
+            # Time order, BLOCK photos a unit: g0..g7 together.
+            units = {s[0].rsplit("/", 1)[1]: s[3] for s in extra}
+            self.assertEqual(len({units[f"g{i}.jpg"] for i in range(8)}), 1)
+            self.assertNotEqual(units["g0.jpg"], units["g8.jpg"])
+            # The base photos split exactly as before when the field photos are added.
+            joined = data.split(data.collect(f"{tmp}/data") + extra, seed=7)
+            self.assertEqual([s for s in joined[0] if not s[2].startswith("extra/")], base[0])
+            self.assertEqual([s for s in joined[1] if not s[2].startswith("extra/")], base[1])
+            os.remove(f"{tmp}/extra/glass/g3.jpg")
+            with self.assertRaises(SystemExit):
+                data.collect_extra(f"{tmp}/extra")
+
+
 def read_json(path):
     with open(path) as f:
         return json.load(f)

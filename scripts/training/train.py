@@ -182,6 +182,8 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=1, help="data loader processes")
     ap.add_argument("--limit", type=int, default=0, help="use only this many training photos (for a smoke test)")
+    ap.add_argument("--extra", help="folder from kiosk-central export-training: field photos added to the training set, "
+                                    "split on their own")
     args = ap.parse_args(argv)
     teacher = args.step == "teacher"
     args.name = args.name or (f"teacher-{args.arch}" if teacher else "student")
@@ -201,6 +203,14 @@ def load_photos(args):
     if args.limit:
         train_set = random.Random(args.seed).sample(train_set, args.limit)
         val_set = val_set[:: max(1, len(val_set) // args.limit)]
+    if args.extra:
+        # After --limit: a smoke test still reads every field photo.
+        extra, skipped = data.collect_extra(args.extra)
+        extra_train, extra_val = data.split(extra, seed=args.seed)
+        left_out = ", ".join(f"{label} {n}" for label, n in sorted(skipped.items()))
+        print(f"{args.step}: field photos from {args.extra}: {len(extra_train)} training, {len(extra_val)} validation"
+              + (f"; left out (no model label): {left_out}" if left_out else ""), flush=True)
+        train_set, val_set = train_set + extra_train, val_set + extra_val
     index = {name: i for i, name in enumerate(data.LABELS)}
     t0 = time.time()
     photos = {}
