@@ -37,8 +37,10 @@ struct SyncCommand: ParsableCommand {
         guard status else { return try push() }
         let store = try data.openStore()
         let summary: StoreSummary
+        let photos: (waiting: Int, refused: Int)
         do {
             summary = try store.summary()
+            photos = try store.photoCounts()
         } catch {
             throw fail(error.description)
         }
@@ -50,7 +52,8 @@ struct SyncCommand: ParsableCommand {
                   + "\"server\":\(s(enrollment?.server)),\"records\":\(summary.total),\"pending\":\(summary.pending),"
                   + "\"pending_exported\":\(summary.pendingExported),\"oldest_pending\":\(s(oldest)),"
                   + "\"refused\":\(summary.refused),\"latest_refusal\":\(s(summary.latestRefusal)),"
-                  + "\"last_success\":\(s(summary.lastSuccess)),\"last_error\":\(s(summary.lastError))}")
+                  + "\"last_success\":\(s(summary.lastSuccess)),\"last_error\":\(s(summary.lastError)),"
+                  + "\"field_photos\":\(photos.waiting),\"field_photos_refused\":\(photos.refused)}")
         } else {
             print("data folder: \(data.directory)")
             print("server: \(enrollment.map { "\($0.server) as \($0.kiosk)" } ?? "not enrolled (kiosk enroll --server URL --token T)")")
@@ -59,6 +62,9 @@ struct SyncCommand: ParsableCommand {
             print("oldest pending: \(oldest.map { "\($0) (#\(summary.oldestPendingSequence ?? 0))" } ?? "none")")
             if summary.refused > 0 {
                 print("refused by the server, set aside: \(summary.refused); latest: \(summary.latestRefusal ?? "?")")
+            }
+            if photos.waiting > 0 {
+                print("field photos waiting for the server: \(photos.waiting)" + (photos.refused > 0 ? " (\(photos.refused) refused by it)" : ""))
             }
             print("last success: \(summary.lastSuccess ?? "never")")
             print("last error: \(summary.lastError ?? "none")")
@@ -120,6 +126,7 @@ extension SyncCommand {
             }
             print("done: \(report.sent) records in \(report.batches) batches, \(report.accepted) new on the server, "
                   + "\(report.duplicates) it already had"
+                  + (report.photos > 0 ? " (\(report.photos) of them field photos)" : "")
                   + (report.refused > 0 ? ", \(report.refused) refused" : ""))
         } catch {
             throw fail("\(error) (records are kept; retry with kiosk sync, or carry them with kiosk export --to DIR)")

@@ -126,7 +126,7 @@ public final class CurlTransport: RecordTransport {
         } catch {
             throw .badResponse("\(error)")
         }
-        let sent = Set(batch.records.map(\.id) + (batch.quiz ?? []).map(\.id))
+        let sent = Set(batch.records.map(\.id) + (batch.quiz ?? []).map(\.id) + (batch.photos ?? []).map(\.id))
         guard answer.results.allSatisfy({ sent.contains($0.id) }) else {
             throw .badResponse("it answered for records that were not sent")
         }
