@@ -27,11 +27,34 @@ static void fail(j_common_ptr info) {
     longjmp(((struct failure *)info->err)->jump, 1);
 }
 
+/// A corrupt-data warning (level -1) stops the decode at once, as TurboJPEG's TJFLAG_STOPONWARNING does: a
+/// damaged file is refused before the rest of it is worked through. Trace messages (level > 0) are ignored.
+static void warn(j_common_ptr info, int level) {
+    if (level < 0) {
+        info->err->num_warnings++;
+        fail(info);
+    }
+}
+
+/// The most scans a progressive file may have (libjpeg-turbo's own TJFLAG_LIMITSCANS limit): a small file of
+/// thousands of scans otherwise costs a full pass over the picture each.
+enum { maximum_scans = 500 };
+
+static void count_scans(j_common_ptr info) {
+    j_decompress_ptr d = (j_decompress_ptr)info;
+    if (d->input_scan_number > maximum_scans) {
+        struct failure *f = (struct failure *)info->err;
+        if (f->error && f->error_size) snprintf(f->error, f->error_size, "more than %d progressive scans", maximum_scans);
+        longjmp(f->jump, 1);
+    }
+}
+
 static void prepare(struct jpeg_decompress_struct *info, struct failure *f, char *error, size_t error_size) {
     memset(info, 0, sizeof *info);
     info->err = jpeg_std_error(&f->manager);
     f->manager.error_exit = fail;
     f->manager.output_message = keep_message;  // a warning (e.g. a premature end) is kept, not printed
+    f->manager.emit_message = warn;
     f->error = error;
     f->error_size = error_size;
 }
@@ -47,6 +70,8 @@ static int run(const uint8_t *data, size_t size, int scale_num, uint8_t *pixels,
         return -1;
     }
     jpeg_create_decompress(&info);
+    struct jpeg_progress_mgr progress = {.progress_monitor = count_scans};
+    info.progress = &progress;
     jpeg_mem_src(&info, data, (unsigned long)size);
     if (jpeg_read_header(&info, TRUE) != JPEG_HEADER_OK || info.image_width == 0 || info.image_height == 0) {
         if (!f.manager.num_warnings) snprintf(error, error_size, "no image frame in the file");

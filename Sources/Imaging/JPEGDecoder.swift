@@ -51,6 +51,7 @@ public final class JPEGDecoder {
         // TurboJPEG 2.1 reports success for a file that ends before any frame (libjpeg's source fakes an end).
         if width == 0 || height == 0 { throw .corrupt(source: source, format: "JPEG", reason: "no image frame in the file") }
         try ImageLimits.check(width: Int(width), height: Int(height), source: source)
+        try Self.checkDensity(width: Int(width), height: Int(height), bytes: bytes.count, source: source)
 
         let (outWidth, outHeight) = Self.scaledSize(
             width: Int(width), height: Int(height), minimumShorterSide: minimumShorterSide)
@@ -58,7 +59,7 @@ public final class JPEGDecoder {
         let status = pixels.withUnsafeMutableBufferPointer { dst in
             tjDecompress2(
                 handle, base, UInt(bytes.count), dst.baseAddress, Int32(outWidth), 0,
-                Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING)
+                Int32(outHeight), Int32(TJPF_RGB.rawValue), TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
         }
         if status != 0 { throw .corrupt(source: source, format: "JPEG", reason: lastError()) }
         return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
@@ -92,6 +93,7 @@ public final class JPEGDecoder {
             throw .corrupt(source: source, format: "JPEG", reason: message())
         }
         try ImageLimits.check(width: Int(width), height: Int(height), source: source)
+        try checkDensity(width: Int(width), height: Int(height), bytes: count, source: source)
         let shorter = Int(min(width, height))
         let scale = minimumShorterSide.flatMap { minimum in (1...8).first { (shorter * $0 + 7) / 8 >= minimum } } ?? 8
         let outWidth = (Int(width) * scale + 7) / 8, outHeight = (Int(height) * scale + 7) / 8
@@ -107,6 +109,19 @@ public final class JPEGDecoder {
             throw .corrupt(source: source, format: "JPEG", reason: "decoded \(decodedWidth)x\(decodedHeight), not \(outWidth)x\(outHeight)")
         }
         return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
+    }
+
+    /// The most pixels a complete JPEG can hold per byte of file: every 8x8 block of every component needs at
+    /// least one bit of entropy-coded data (a zero DC difference), so even a flat grey progressive picture stays
+    /// under 512 pixels a byte. A file claiming more is cut short or crafted, and decoding it would still cost
+    /// the memory and time of its full size (a 258-byte file claiming 7198x7966, found by the image fuzzer).
+    static let maximumPixelsPerByte = 1024
+
+    static func checkDensity(width: Int, height: Int, bytes: Int, source: String) throws(ImageError) {
+        guard width * height <= bytes * maximumPixelsPerByte else {
+            throw .corrupt(source: source, format: "JPEG",
+                           reason: "its header claims \(width)x\(height) pixels in only \(bytes) bytes, more than any complete JPEG holds")
+        }
     }
 
     /// The smallest libjpeg-turbo scaled size whose shorter side is still at least `minimumShorterSide`.

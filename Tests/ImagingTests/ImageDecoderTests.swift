@@ -88,3 +88,25 @@ struct ImageDecoderTests {
         }
     }
 }
+
+/// A JPEG that claims far more pixels than its bytes can hold is refused before memory is spent on it (the image
+/// fuzzer's 258-byte progressive file claiming 7966x7198 took 11 s and hundreds of MB to refuse); a real flat
+/// picture, the most compressible kind, still decodes.
+struct DecompressionBombTests {
+    @Test func aTinyFileClaimingAHugePictureIsRefusedAtOnce() {
+        let path = fixture("bomb-7966x7198-258-bytes.jpg")
+        #expect(throws: ImageError.corrupt(source: path, format: "JPEG",
+                                           reason: "its header claims 7966x7198 pixels in only 258 bytes, more than any complete JPEG holds")) {
+            _ = try ImageDecoder.decode(file: path)
+        }
+    }
+
+    @Test(arguments: [10, 50, 90])
+    func aFlatGreyPictureAtAnyQualityStillDecodes(_ quality: Int) throws {
+        let flat = RGBImage(width: 2048, height: 1536, pixels: [UInt8](repeating: 128, count: 2048 * 1536 * 3))
+        let bytes = try JPEGEncoder().encode(flat, quality: quality, destination: "flat")
+        #expect(2048 * 1536 / bytes.count < 1024, "\(bytes.count) bytes")
+        let decoded = try ImageDecoder.decode(bytes, source: "flat")
+        #expect((decoded.width, decoded.height) == (2048, 1536))
+    }
+}
