@@ -20,7 +20,24 @@ extension Onnx_TensorProto {
         case float = 1, uint8 = 2, int8 = 3, int32 = 6, int64 = 7, double = 11
     }
 
-    var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
+    /// More elements than any tensor of a model the kiosk runs (8 GiB as fp32), so sizes in bytes cannot overflow.
+    static let maximumElements = 1 << 31
+
+    /// How many elements its shape holds. A negative dimension, or a shape whose product overflows or passes
+    /// `maximumElements`, is an invalid graph (the ONNX fuzzer's dims multiplied past Int.max and trapped).
+    func elementCount() throws(InferenceError) -> Int {
+        var n = 1
+        for d in dims {
+            guard d >= 0 else { throw .invalidGraph(reason: "tensor '\(name)' has a negative dimension \(d)") }
+            let (product, overflow) = n.multipliedReportingOverflow(by: Int(d))
+            guard !overflow, product <= Self.maximumElements else {
+                let shape = dims.prefix(6).map(String.init).joined(separator: "x") + (dims.count > 6 ? "x… (\(dims.count) dimensions)" : "")
+                throw .invalidGraph(reason: "tensor '\(name)' has shape \(shape): more than \(Self.maximumElements) elements")
+            }
+            n = product
+        }
+        return n
+    }
 
     func checkStorage(node: String) throws(InferenceError) {
         if dataLocation == .external || !externalData.isEmpty {
@@ -36,7 +53,7 @@ extension Onnx_TensorProto {
         guard let type = ElementType(rawValue: dataType) else {
             throw .unsupportedOperator(op: "TensorProto", node: node, reason: "tensor '\(name)' has data type \(dataType)")
         }
-        let n = elementCount
+        let n = try elementCount()
         let result: [Double]
         if !rawData.isEmpty {
             let raw = rawData
@@ -79,7 +96,7 @@ extension Onnx_TensorProto {
     func floats(node: String) throws(InferenceError) -> [Float] {
         if dataType == ElementType.float.rawValue && !rawData.isEmpty {
             try checkStorage(node: node)
-            let n = elementCount
+            let n = try elementCount()
             guard rawData.count == n * 4 else {
                 throw .invalidGraph(reason: "tensor '\(name)' has \(rawData.count) bytes of data for \(n) elements")
             }
@@ -93,8 +110,9 @@ extension Onnx_TensorProto {
             }
         }
         if dataType == ElementType.float.rawValue && rawData.isEmpty && dataLocation != .external {
-            guard floatData.count == elementCount else {
-                throw .invalidGraph(reason: "tensor '\(name)' has \(floatData.count) elements, its shape needs \(elementCount)")
+            let n = try elementCount()
+            guard floatData.count == n else {
+                throw .invalidGraph(reason: "tensor '\(name)' has \(floatData.count) elements, its shape needs \(n)")
             }
             return floatData
         }
