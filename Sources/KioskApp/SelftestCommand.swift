@@ -14,7 +14,7 @@ import Glibc
 struct SelftestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selftest",
-        abstract: "Measure this device for a report: engine latency at 1-4 threads (the installed model and a 224 px ResNet50), model load time, camera mode and fps, memory, CPU temperature and throttling.")
+        abstract: "Measure this device for a report: engine latency at 1-4 threads (the installed model and a 224 px ResNet50), model load time, camera mode and fps, screen frame times while the engine runs, memory, CPU temperature and throttling.")
 
     @Option(name: .long, help: "Timed forward passes per thread count.")
     var runs = 5
@@ -24,6 +24,9 @@ struct SelftestCommand: ParsableCommand {
 
     @Option(name: .long, help: "Seconds of capture for the camera's fps.")
     var cameraSeconds = 3.0
+
+    @Option(name: .long, help: "Scans for the screen's frame times while the engine runs (0: skip the screen).")
+    var screenScans = 5
 
     @Option(name: .long, help: "Model file (default: the installed one).")
     var model: String?
@@ -36,6 +39,7 @@ struct SelftestCommand: ParsableCommand {
     func validate() throws {
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be between 1 and 100, not \(runs)") }
         guard (0.5...60).contains(cameraSeconds) else { throw ValidationError("--camera-seconds must be between 0.5 and 60") }
+        guard (0...50).contains(screenScans) else { throw ValidationError("--screen-scans must be between 0 and 50, not \(screenScans)") }
     }
 
     /// One timed configuration of the engine.
@@ -67,6 +71,7 @@ struct SelftestCommand: ParsableCommand {
         var cameraMode: String?
         var cameraFPS: Double?
         var screen = ""
+        var screenTiming: ScreenProbe.Timing?
         var peakRSSMiB = 0.0
         var cpuTemperatureCelsius: Double?
         var throttled: String?
@@ -75,7 +80,7 @@ struct SelftestCommand: ParsableCommand {
             case app, machine, cpu, cores, model, engine, camera, screen, throttled
             case memoryMiB = "memory_mib", modelVersion = "model_version", engineError = "engine_error"
             case cameraMode = "camera_mode", cameraFPS = "camera_fps", peakRSSMiB = "peak_rss_mib"
-            case cpuTemperatureCelsius = "cpu_temp_c"
+            case cpuTemperatureCelsius = "cpu_temp_c", screenTiming = "screen_timing"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -93,6 +98,7 @@ struct SelftestCommand: ParsableCommand {
             try c.encode(cameraMode, forKey: .cameraMode)
             try c.encode(cameraFPS, forKey: .cameraFPS)
             try c.encode(screen, forKey: .screen)
+            try c.encode(screenTiming, forKey: .screenTiming)
             try c.encode(peakRSSMiB, forKey: .peakRSSMiB)
             try c.encode(cpuTemperatureCelsius, forKey: .cpuTemperatureCelsius)
             try c.encode(throttled, forKey: .throttled)
@@ -134,7 +140,22 @@ struct SelftestCommand: ParsableCommand {
         }
 
         (r.camera, r.cameraMode, r.cameraFPS) = measureCamera()
-        r.screen = "not measured by selftest; scripts/bench-screen measures frame times while the engine runs"
+        if screenScans == 0 {
+            r.screen = "skipped (--screen-scans 0)"
+        } else if let path = r.model, r.engineError == nil {
+            let file = try data.configuration()
+            let probe = ScreenProbe(scans: screenScans, modelPath: path, threads: max(1, r.cores - 1),
+                                    cameraDevice: r.camera == "ok" ? device : nil, fontName: file.font, cataloguePath: file.catalogue)
+            do {
+                let timing = try probe.measure()
+                r.screenTiming = timing
+                r.screen = timing.line
+            } catch {
+                r.screen = error.description
+            }
+        } else {
+            r.screen = "not measured: no model runs here"
+        }
         r.peakRSSMiB = BenchCommand.peakRSSMiB()
         r.cpuTemperatureCelsius = HeartbeatReport.cpuTemperature()
         r.throttled = Self.throttled()

@@ -68,6 +68,12 @@ public final class Display {
         return String(cString: name)
     }
 
+    /// SDL's video driver ("x11", "wayland", "KMSDRM"; "offscreen" when there is no display to draw on).
+    public var videoDriver: String {
+        guard let name = SDL_GetCurrentVideoDriver() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// Picks up a changed output size (window resized, display mode changed).
     func refreshSize() {
         var w: Int32 = 0, h: Int32 = 0
