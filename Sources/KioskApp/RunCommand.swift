@@ -196,10 +196,9 @@ struct RunCommand: ParsableCommand {
         notifier.stopping()
         // What the run (and a model swap in it) cost the screen: the frame budget at 30 fps is 33 ms.
         func summary(_ times: [Duration]) -> String {
-            let ms = times.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }.sorted()
-            guard let worst = ms.last else { return "none" }
-            return String(format: "%d frames, median %.2f ms, worst %.2f ms, %d over 33 ms", ms.count, ms[ms.count / 2], worst,
-                          ms.filter { $0 > 33.3 }.count)
+            let frames = FrameTimeSummary(times)
+            guard let median = frames.median, let worst = frames.worst else { return "none" }
+            return String(format: "%d frames, median %.2f ms, worst %.2f ms, %d over 33 ms", frames.count, median, worst, frames.overBudget)
         }
         logger.info("screen loop", metadata: [
             "all": "\(summary(loop.statistics.frameTimes))", "during_model_swaps": "\(summary(loop.statistics.frameTimesWhileSwapping))",

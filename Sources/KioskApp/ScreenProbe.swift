@@ -116,21 +116,20 @@ struct ScreenProbe {
 
         // Paced frames, as `KioskLoop.run` runs them.
         let clock = ContinuousClock()
+        func frame() {
+            let start = clock.now
+            loop.step()
+            loop.waitForNextFrame(startedAt: start)
+        }
         func frames(until done: () -> Bool, within limit: Duration, what: String) throws(Unmeasured) {
             let deadline = clock.now + limit
             while !done() {
                 guard clock.now < deadline else { throw Unmeasured(description: "not measured: \(what) within \(limit)") }
-                let start = clock.now
-                loop.step()
-                loop.waitForNextFrame(startedAt: start)
+                frame()
             }
         }
         func frames(_ n: Int) {
-            for _ in 0..<n {
-                let start = clock.now
-                loop.step()
-                loop.waitForNextFrame(startedAt: start)
-            }
+            for _ in 0..<n { frame() }
         }
         try frames(until: { if case .loading = engine.status { false } else { true } }, within: .seconds(60), what: "the model did not load")
         if case .unavailable(let reason) = engine.status { throw Unmeasured(description: "not measured: the model did not load: \(reason)") }
@@ -161,15 +160,13 @@ struct ScreenProbe {
             try frames(until: { loop.machine.screen == .ready }, within: .seconds(20), what: "no return to Ready")
             frames(5)  // live picture again
         }
-        let all = loop.statistics.frameTimes.map(\.milliseconds).sorted()
-        let scanning = loop.statistics.frameTimesWhileScanning.map(\.milliseconds).sorted()
+        let all = FrameTimeSummary(loop.statistics.frameTimes)
+        let scanning = FrameTimeSummary(loop.statistics.frameTimesWhileScanning)
         func rounded(_ v: Double?) -> Double { ((v ?? 0) * 100).rounded() / 100 }
         return Timing(
             driver: loop.display.videoDriver, renderer: loop.display.rendererName, width: loop.display.width, height: loop.display.height, picture: picture,
-            scans: scans, frames: all.count, medianMilliseconds: rounded(all.isEmpty ? nil : all[all.count / 2]),
-            p99Milliseconds: rounded(all.isEmpty ? nil : all[min(all.count - 1, Int(Double(all.count - 1) * 0.99))]),
-            maxMilliseconds: rounded(all.last), overBudget: all.filter { $0 > 33.3 }.count, scanningFrames: scanning.count,
-            scanningMedianMilliseconds: rounded(scanning.isEmpty ? nil : scanning[scanning.count / 2]),
-            scanningMaxMilliseconds: rounded(scanning.last))
+            scans: scans, frames: all.count, medianMilliseconds: rounded(all.median), p99Milliseconds: rounded(all.p99),
+            maxMilliseconds: rounded(all.worst), overBudget: all.overBudget, scanningFrames: scanning.count,
+            scanningMedianMilliseconds: rounded(scanning.median), scanningMaxMilliseconds: rounded(scanning.worst))
     }
 }
